@@ -1,0 +1,237 @@
+"""RFC 5545 rendering of the bridge's events: one VEVENT per record, VTIMEZONEs, calendars.
+
+Written by hand rather than through a component tree because the store renders every record at
+ingest (10,000 a second is the target) and serves calendars by concatenating stored blocks.
+Output: CRLF line ends, lines folded at 75 octets without splitting a UTF-8 sequence (3.1),
+TEXT values escaped (3.3.11).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+
+from .records import EventRecord
+from .timeutil import utc_stamp, zone
+
+CRLF = "\r\n"
+PRODID = "-//ipoint-bridge//ipoint-bridge 0.1//EN"
+UID_PREFIX = "ipoint-"
+KIND_LABEL = {"work_order": "Work order", "event": "Event"}
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/Zulu", "Zulu", "Universal", "Etc/Universal"})
+
+
+def escape_text(value: str) -> str:
+    """TEXT escaping of RFC 5545 3.3.11 (backslash, semicolon, comma, newline)."""
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\r", "\\n")
+        .replace("\n", "\\n")
+    )
+
+
+def fold(line: str) -> str:
+    """Fold one content line at 75 octets (3.1), never inside a UTF-8 sequence."""
+    raw = line.encode()
+    if len(raw) <= 75:
+        return line
+    parts: list[str] = []
+    start = 0
+    limit = 75
+    while start < len(raw):
+        end = min(start + limit, len(raw))
+        while end < len(raw) and (raw[end] & 0xC0) == 0x80:
+            end -= 1
+        parts.append(raw[start:end].decode())
+        start = end
+        limit = 74  # continuation lines begin with one space
+    return (CRLF + " ").join(parts)
+
+
+def uid_for(event_id: str) -> str:
+    return UID_PREFIX + event_id
+
+
+def _is_utc(tzid: str) -> bool:
+    return tzid in _UTC_NAMES
+
+
+def _dt_prop(name: str, value: datetime | date, tzid: str) -> str:
+    if isinstance(value, datetime):
+        if _is_utc(tzid):
+            return f"{name}:{utc_stamp(value)}"
+        return f"{name};TZID={tzid}:{value.strftime('%Y%m%dT%H%M%S')}"
+    return f"{name};VALUE=DATE:{value.strftime('%Y%m%d')}"
+
+
+def _exdate_prop(values: Iterable[datetime | date], tzid: str) -> str | None:
+    items = list(values)
+    if not items:
+        return None
+    first = items[0]
+    if isinstance(first, datetime):
+        if _is_utc(tzid):
+            return "EXDATE:" + ",".join(utc_stamp(v) for v in items if isinstance(v, datetime))
+        body = ",".join(v.strftime("%Y%m%dT%H%M%S") for v in items)
+        return f"EXDATE;TZID={tzid}:{body}"
+    return "EXDATE;VALUE=DATE:" + ",".join(v.strftime("%Y%m%d") for v in items)
+
+
+def describe(record: EventRecord) -> str:
+    """The description a technician reads: the work-order facts first, then iPoint's text."""
+    head = KIND_LABEL.get(record.kind, "Event")
+    if record.number:
+        head += f" {record.number}"
+    lines = [head + (f" – {record.work_status}" if record.work_status else "")]
+    if record.customer:
+        lines.append(f"Customer: {record.customer}")
+    if record.phone:
+        lines.append(f"Phone: {record.phone}")
+    if record.location:
+        lines.append(f"Job site: {record.location}")
+    if record.attendees:
+        lines.append("Technicians: " + ", ".join(record.calendars))
+    if record.status != "confirmed":
+        lines.append(f"Status: {record.status}")
+    if record.url:
+        lines.append(f"Link: {record.url}")
+    if record.description:
+        lines.append("")
+        lines.append(record.description)
+    return "\n".join(lines)
+
+
+def render_vevent(record: EventRecord, revision: int, created: datetime, updated: datetime) -> str:
+    """One VEVENT block (CRLF-terminated lines) for a stored revision of ``record``.
+
+    SEQUENCE is ``revision - 1`` so the first version is 0 and every change raises it (5.2.4).
+    """
+    tzid = record.timezone
+    lines = [
+        "BEGIN:VEVENT",
+        "UID:" + escape_text(uid_for(record.id)),
+        "DTSTAMP:" + utc_stamp(updated),
+        "CREATED:" + utc_stamp(created),
+        "LAST-MODIFIED:" + utc_stamp(updated),
+        f"SEQUENCE:{max(revision - 1, 0)}",
+        _dt_prop("DTSTART", record.start, tzid),
+        _dt_prop("DTEND", record.end, tzid),
+        "SUMMARY:" + escape_text(record.title),
+    ]
+    if record.location:
+        lines.append("LOCATION:" + escape_text(record.location))
+    lines.append("DESCRIPTION:" + escape_text(describe(record)))
+    lines.append("STATUS:" + record.status.upper())
+    lines.append("CATEGORIES:" + escape_text(KIND_LABEL.get(record.kind, "Event")))
+    lines.append("TRANSP:" + ("TRANSPARENT" if record.all_day else "OPAQUE"))
+    if record.url and "://" in record.url and " " not in record.url:
+        lines.append("URL:" + record.url)
+    if record.rrule:
+        lines.append("RRULE:" + record.rrule)
+        exdate = _exdate_prop(record.exdates, tzid)
+        if exdate:
+            lines.append(exdate)
+    lines.append("X-IPOINT-ID:" + escape_text(record.id))
+    lines.append("X-IPOINT-KIND:" + record.kind)
+    lines.append("END:VEVENT")
+    return "".join(fold(line) + CRLF for line in lines)
+
+
+def _offset(delta: timedelta) -> str:
+    total = int(delta.total_seconds())
+    sign = "+" if total >= 0 else "-"
+    total = abs(total)
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{sign}{hours:02d}{minutes:02d}" + (f"{seconds:02d}" if seconds else "")
+
+
+def _transitions(tzid: str, first_year: int, last_year: int) -> list[tuple[datetime, timedelta, timedelta, str, bool]]:
+    """(utc instant, offset before, offset after, name after, is dst after) per transition."""
+    tz = zone(tzid)
+    out: list[tuple[datetime, timedelta, timedelta, str, bool]] = []
+    t = datetime(first_year, 1, 1, tzinfo=UTC)
+    end = datetime(last_year + 1, 1, 1, tzinfo=UTC)
+    step = timedelta(days=1)
+    prev = t.astimezone(tz).utcoffset()
+    while t < end:
+        nxt = t + step
+        off = nxt.astimezone(tz).utcoffset()
+        if off != prev:
+            lo, hi = t, nxt
+            while hi - lo > timedelta(seconds=1):
+                mid = lo + (hi - lo) / 2
+                if mid.astimezone(tz).utcoffset() == prev:
+                    lo = mid
+                else:
+                    hi = mid
+            hi = hi.replace(microsecond=0)
+            local = hi.astimezone(tz)
+            assert prev is not None and off is not None
+            out.append((hi, prev, off, local.tzname() or "", bool(local.dst())))
+            prev = off
+        t = nxt
+    return out
+
+
+@lru_cache(maxsize=64)
+def vtimezone(tzid: str, first_year: int = 1970, last_year: int = 2037) -> str:
+    """A VTIMEZONE for ``tzid`` over the given years (3.6.5): one STANDARD/DAYLIGHT block per
+    distinct (offsets, name) with its onsets as RDATEs; onsets are local times in the offset
+    in force before them (TZOFFSETFROM), as the RFC's examples show."""
+    tz = zone(tzid)
+    start = datetime(first_year, 1, 1, tzinfo=UTC).astimezone(tz)
+    groups: dict[tuple[timedelta, timedelta, str, bool], list[datetime]] = {}
+    init_off = start.utcoffset()
+    assert init_off is not None
+    groups[(init_off, init_off, start.tzname() or "", bool(start.dst()))] = [
+        start.replace(tzinfo=None) - (start.utcoffset() or timedelta()) + init_off
+    ]
+    for when, before, after, name, dst in _transitions(tzid, first_year, last_year):
+        onset = (when + before).replace(tzinfo=None)
+        groups.setdefault((before, after, name, dst), []).append(onset)
+    lines = ["BEGIN:VTIMEZONE", "TZID:" + tzid]
+    for (before, after, name, dst), onsets in groups.items():
+        kind = "DAYLIGHT" if dst else "STANDARD"
+        lines.append("BEGIN:" + kind)
+        lines.append("DTSTART:" + onsets[0].strftime("%Y%m%dT%H%M%S"))
+        if len(onsets) > 1:
+            lines.append("RDATE:" + ",".join(o.strftime("%Y%m%dT%H%M%S") for o in onsets[1:]))
+        lines.append("TZOFFSETFROM:" + _offset(before))
+        lines.append("TZOFFSETTO:" + _offset(after))
+        if name:
+            lines.append("TZNAME:" + escape_text(name))
+        lines.append("END:" + kind)
+    lines.append("END:VTIMEZONE")
+    return "".join(fold(line) + CRLF for line in lines)
+
+
+def calendar_text(
+    vevents: Iterable[str],
+    tzids: Iterable[str],
+    *,
+    name: str | None = None,
+    timezone: str | None = None,
+    extra: Iterable[str] = (),
+) -> str:
+    """A VCALENDAR around stored VEVENT blocks, with a VTIMEZONE for each zone used."""
+    head = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:" + PRODID, "CALSCALE:GREGORIAN"]
+    head.extend(extra)
+    if name:
+        head.append("X-WR-CALNAME:" + escape_text(name))
+    if timezone:
+        head.append("X-WR-TIMEZONE:" + timezone)
+    parts = ["".join(fold(line) + CRLF for line in head)]
+    parts.extend(vtimezone(t) for t in sorted(set(tzids)) if not _is_utc(t))
+    parts.extend(vevents)
+    parts.append("END:VCALENDAR" + CRLF)
+    return "".join(parts)
+
+
+def item_text(vevent: str, tzid: str) -> str:
+    """One event as a complete calendar object resource (RFC 4791 4.1)."""
+    return calendar_text((vevent,), (tzid,))

@@ -1,0 +1,236 @@
+"""Database access shared by every component that keeps state: connections, transactions,
+versioned migrations.
+
+SQL is written once, portable between SQLite and PostgreSQL, with ``?`` placeholders; the
+PostgreSQL adapter rewrites them. A migration step is either portable SQL or a mapping from
+dialect to SQL for the few statements (identity columns) that differ.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from ..errors import StoreError
+
+logger = logging.getLogger(__name__)
+
+Dialect = Literal["sqlite", "postgresql"]
+Step = str | Mapping[str, str]
+Row = tuple[Any, ...]
+
+
+class Connection(Protocol):
+    """What a transaction body may do."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def insert_returning(self, sql: str, params: Sequence[Any]) -> int:
+        """Run an INSERT ... RETURNING <int column> and give back that value."""
+        ...
+
+
+class Database(Protocol):
+    """A connection pool with transactions. Safe to share between threads."""
+
+    dialect: Dialect
+
+    def transaction(self) -> Any:
+        """Context manager: a write transaction (serialised), committed on success."""
+        ...
+
+    def snapshot(self) -> Any:
+        """Context manager: a consistent read view for this thread; nests."""
+        ...
+
+    def migrate(self, component: str, steps: Sequence[Step]) -> None:
+        """Bring ``component``'s tables to ``len(steps)``, applying the missing steps in order."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class _SQLiteConn:
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self.raw.execute(sql, params).fetchall()
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.raw.executemany(sql, rows)
+
+    def insert_returning(self, sql: str, params: Sequence[Any]) -> int:
+        row = self.raw.execute(sql, params).fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+class SQLiteDatabase:
+    """SQLite in WAL mode: one connection per thread, writers serialised by SQLite's lock.
+
+    ``synchronous=FULL`` because an accepted push must survive a power cut, not only a crash.
+    """
+
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = 30.0) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._busy_ms = int(busy_timeout_s * 1000)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        with self._lock:
+            first = self._open()
+        first.execute("PRAGMA journal_mode=WAL")
+        if self.path != ":memory:":
+            try:
+                os.chmod(self.path, 0o600)
+            except OSError:  # pragma: no cover - a read-only mount is still usable
+                pass
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            raw = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=self._busy_ms / 1000
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        raw.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+        raw.execute("PRAGMA synchronous=FULL")
+        raw.execute("PRAGMA foreign_keys=ON")
+        raw.execute("PRAGMA cache_size=-32000")
+        self._all.append(raw)
+        self._local.conn = raw
+        self._local.depth = 0
+        return raw
+
+    def _conn(self) -> sqlite3.Connection:
+        raw: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if raw is None:
+            with self._lock:
+                raw = self._open()
+        return raw
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        raw = self._conn()
+        if getattr(self._local, "depth", 0):
+            raise StoreError("write transaction inside a read snapshot on the same thread")
+        # One writer at a time inside this process; SQLite's own lock covers other processes.
+        with self._write_lock:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"database busy or unavailable: {exc}") from exc
+            try:
+                yield _SQLiteConn(raw)
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    raw.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    raw.execute("ROLLBACK")
+                    raise StoreError(f"commit failed: {exc}") from exc
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        raw = self._conn()
+        depth: int = getattr(self._local, "depth", 0)
+        if depth == 0:
+            raw.execute("BEGIN")
+        self._local.depth = depth + 1
+        try:
+            yield _SQLiteConn(raw)
+        finally:
+            self._local.depth = depth
+            if depth == 0:
+                raw.execute("COMMIT")
+
+    def migrate(self, component: str, steps: Sequence[Step]) -> None:
+        migrate(self, component, steps)
+
+    def close(self) -> None:
+        with self._lock:
+            for raw in self._all:
+                try:
+                    raw.close()
+                except sqlite3.Error:  # pragma: no cover
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+
+def step_sql(step: Step, dialect: Dialect) -> str:
+    return step if isinstance(step, str) else step[dialect]
+
+
+def migrate(db: Database, component: str, steps: Sequence[Step]) -> None:
+    """Versioned, idempotent schema migration for one component, each step in its own
+    transaction so a crash mid-way resumes at the right step."""
+    with db.transaction() as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_versions "
+            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        )
+    with db.snapshot() as conn:
+        rows = conn.execute(
+            "SELECT version FROM schema_versions WHERE component = ?", (component,)
+        )
+    current = int(rows[0][0]) if rows else 0
+    if current > len(steps):
+        raise StoreError(
+            f"database schema of {component!r} is version {current}, newer than this "
+            f"program knows ({len(steps)}): upgrade ipoint-bridge"
+        )
+    for version in range(current + 1, len(steps) + 1):
+        with db.transaction() as conn:
+            for statement in step_sql(steps[version - 1], db.dialect).split(";\n"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
+                "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                (component, version),
+            )
+        logger.info("migrated %s to schema version %d", component, version)
+
+
+def open_database(
+    backend: str, *, path: str | None = None, dsn: str | None = None
+) -> Database:
+    """The configured database. PostgreSQL is imported only when asked for."""
+    if backend == "sqlite":
+        if not path:
+            raise StoreError("sqlite backend needs a path")
+        return SQLiteDatabase(path)
+    if backend == "postgresql":
+        from .postgres import PostgresDatabase
+
+        if not dsn:
+            raise StoreError("postgresql backend needs a dsn")
+        return PostgresDatabase(dsn)
+    raise StoreError(f"unknown store backend {backend!r}")
+
+
+def now_ts() -> float:
+    return time.time()
+
+
+Clock = Callable[[], float]

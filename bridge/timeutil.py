@@ -1,0 +1,113 @@
+"""Time rules of the bridge: parsing iPoint times, the DST rule for local times, index spans.
+
+The host's zone is never consulted: every naive time is read in a zone passed in (the shop's
+``[bridge] timezone`` or the record's ``timezone``).
+
+DST rule (RFC 5545 section 3.3.5, and what Python's ``fold=0`` gives): a local time that falls in
+the spring-forward gap is read with the offset before the gap, so 02:30 on the change day becomes
+03:30 daylight time; a local time that occurs twice at fall-back is the first occurrence
+(daylight time).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+#: Index end of series that never end (9999-12-31).
+FOREVER = 253402300799
+#: Single events longer than this are indexed as "long" (see store.iter_range).
+LONG_SPAN_S = 7 * 86400
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_LOCAL = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
+_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
+_FILEMAKER = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+class TimeParseError(ValueError):
+    """A time string is not in a form the bridge reads."""
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone ``name``; ``ValueError`` names it when unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name like America/Chicago)") from exc
+
+
+def resolve_local(naive: datetime, tz: ZoneInfo) -> datetime:
+    """Attach ``tz`` to a naive wall time by the DST rule above, normalised to a real time."""
+    aware = naive.replace(tzinfo=tz, fold=0)
+    return aware.astimezone(UTC).astimezone(tz)
+
+
+def parse_when(text: str, tz: ZoneInfo) -> datetime | date:
+    """Parse an ingest time: a bare date (all-day), a naive local time (in ``tz``),
+    or a time with an offset or ``Z`` (kept as that instant, shown in ``tz``)."""
+    text = text.strip()
+    if _DATE.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError as exc:
+            raise TimeParseError(f"{text!r} is not a real date") from exc
+    if _LOCAL.match(text):
+        try:
+            naive = datetime.fromisoformat(text.replace(" ", "T"))
+        except ValueError as exc:
+            raise TimeParseError(f"{text!r} is not a real date and time") from exc
+        return resolve_local(naive.replace(microsecond=0), tz)
+    if _OFFSET.match(text):
+        try:
+            aware = datetime.fromisoformat(text.replace(" ", "T").replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise TimeParseError(f"{text!r} is not a real date and time") from exc
+        return aware.replace(microsecond=0).astimezone(tz)
+    raise TimeParseError(
+        f"{text!r} is not YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] or that with an offset or Z"
+    )
+
+
+def parse_modified(text: str, tz: ZoneInfo) -> datetime:
+    """iPoint's modification time: ISO 8601, or FileMaker's ``MM/dd/yyyy HH:mm:ss``
+    (no zone: read in ``tz``). Returned in UTC."""
+    text = text.strip()
+    m = _FILEMAKER.match(text)
+    if m:
+        month, day, year, hour, minute, second = m.groups()
+        try:
+            naive = datetime(
+                int(year), int(month), int(day), int(hour), int(minute), int(second or 0)
+            )
+        except ValueError as exc:
+            raise TimeParseError(f"{text!r} is not a real date and time") from exc
+        return resolve_local(naive, tz).astimezone(UTC)
+    value = parse_when(text, tz)
+    if not isinstance(value, datetime):
+        value = resolve_local(datetime.combine(value, time()), tz)
+    return value.astimezone(UTC)
+
+
+def day_start(day: date, tz: ZoneInfo) -> datetime:
+    """The instant a calendar day begins in ``tz`` (midnight, or the first real minute)."""
+    return resolve_local(datetime.combine(day, time()), tz)
+
+
+def instant(value: datetime | date, tz: ZoneInfo) -> int:
+    """Epoch seconds of a time, or of the start of a day in ``tz``."""
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    return int(day_start(value, tz).timestamp())
+
+
+def utc_stamp(value: datetime) -> str:
+    """RFC 5545 UTC form, e.g. 20261201T150000Z."""
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def add_days(value: date, days: int) -> date:
+    return value + timedelta(days=days)

@@ -1,0 +1,1 @@
+"""Radicale storage plugin serving the bridge's event store."""
