@@ -1,0 +1,76 @@
+"""The ``ipoint-bridge`` command: parses arguments, configures logging, turns errors into
+exit codes (0 success, 1 failure at run time, 2 bad input or configuration)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .commands import COMMAND_MODULES
+from .errors import BridgeError, ConfigError, SafetyValveError, ValidationError
+
+logger = logging.getLogger("bridge")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ipoint-bridge",
+        description="iPoint work orders and events as CalDAV/ICS calendars, mirrored into Google.",
+    )
+    parser.add_argument("-c", "--config", help="INI configuration file")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"ipoint-bridge {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # HTTP client libraries log request details (and so tokens) at DEBUG; keep them quiet.
+    for noisy in ("googleapiclient.discovery_cache", "urllib3", "httplib2", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return 2
+    setup_logging("debug" if args.verbose else "info")
+    try:
+        code: int = args.handler(args)
+        return code
+    except ValidationError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s); nothing was changed", file=sys.stderr)
+        return 2
+    except (ConfigError, SafetyValveError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BridgeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
