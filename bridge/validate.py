@@ -1,0 +1,358 @@
+"""The one validation path of every ingest (push API, file import, poller): raw iPoint records
+in, ``EventRecord``s out, or every problem found with the record id, field and reason."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from dateutil.rrule import rrulestr
+
+from .errors import Problem, ValidationError
+from .records import EventRecord, Kind, Status
+from .timeutil import TimeParseError, parse_modified, parse_when, resolve_local, zone
+
+ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=~-]{0,199}")
+LOGIN_RE = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+TEXT_FIELDS = ("location", "description", "customer", "phone", "url", "number", "work_status")
+FIELDS = frozenset(
+    {
+        "id", "user", "user_name", "attendees", "kind", "title", "start", "end", "all_day",
+        "timezone", "status", "rrule", "exdates", "modified", *TEXT_FIELDS,
+    }
+)
+MAX_TEXT = 20000
+_STATUS = {"confirmed": "confirmed", "tentative": "tentative", "cancelled": "cancelled",
+           "canceled": "cancelled"}
+_TRUE = {"1", "yes", "true", "y", "on"}
+_FALSE = {"0", "no", "false", "n", "off", ""}
+
+
+class _Checker:
+    """Collects problems for one record."""
+
+    def __init__(self, record_id: str | None, line: int | None) -> None:
+        self.id = record_id
+        self.line = line
+        self.problems: list[Problem] = []
+
+    def fail(self, field: str | None, reason: str) -> None:
+        self.problems.append(Problem(self.id, field, reason, self.line))
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    return None
+
+
+def _logins(value: object) -> list[str] | None:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [p for p in (x.strip() for x in value.split(",")) if p]
+    if isinstance(value, list) and all(isinstance(x, str) for x in value):
+        return [x.strip() for x in value if x.strip()]
+    return None
+
+
+def _bool(value: object) -> bool | None:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    return None
+
+
+def validate_record(
+    raw: object, shop_timezone: str, *, line: int | None = None, path_id: str | None = None
+) -> tuple[EventRecord | None, list[Problem]]:
+    """Check one raw record. Returns the record, or None and the problems found."""
+    if not isinstance(raw, Mapping):
+        return None, [Problem(path_id, None, "a record must be a JSON object", line)]
+    raw_id = raw.get("id", path_id)
+    record_id = _text(raw_id)
+    c = _Checker(record_id if record_id else path_id, line)
+    for key in raw:
+        if key not in FIELDS:
+            c.fail(str(key), "unknown field (see docs/ingest.md for the fields)")
+    if not record_id:
+        c.fail("id", "is required")
+    elif not ID_RE.fullmatch(record_id):
+        c.fail("id", "must be 1-200 letters, digits or . _ : @ + = ~ -, starting with a "
+               "letter or digit")
+    elif path_id is not None and record_id != path_id:
+        c.fail("id", f"does not match the id in the URL ({path_id!r})")
+
+    user = _text(raw.get("user"))
+    if not user:
+        c.fail("user", "is required (the technician's login)")
+    elif not LOGIN_RE.fullmatch(user):
+        c.fail("user", "must be a login of letters, digits or . _ @ -")
+    attendees = _logins(raw.get("attendees"))
+    if attendees is None:
+        c.fail("attendees", "must be a list of logins or a comma-separated string")
+        attendees = []
+    for login in attendees:
+        if not LOGIN_RE.fullmatch(login):
+            c.fail("attendees", f"{login!r} is not a login")
+    title = _text(raw.get("title"))
+    if not title or not title.strip():
+        c.fail("title", "is required")
+    kind_raw = (_text(raw.get("kind")) or "event").strip().lower().replace(" ", "_")
+    if kind_raw not in ("event", "work_order"):
+        c.fail("kind", "must be work_order or event")
+    status_raw = (_text(raw.get("status")) or "confirmed").strip().lower()
+    if status_raw not in _STATUS:
+        c.fail("status", "must be confirmed, tentative or cancelled")
+    texts: dict[str, str | None] = {}
+    for name in ("user_name", *TEXT_FIELDS):
+        value = raw.get(name)
+        text = _text(value)
+        if value is not None and text is None:
+            c.fail(name, "must be text")
+        elif text is not None and len(text) > MAX_TEXT:
+            c.fail(name, f"is longer than {MAX_TEXT} characters")
+        texts[name] = text.strip() if text and text.strip() else None
+
+    tzname = _text(raw.get("timezone")) or shop_timezone
+    try:
+        tz = zone(tzname)
+    except ValueError as exc:
+        c.fail("timezone", str(exc))
+        tz = zone(shop_timezone)
+        tzname = shop_timezone
+    all_day = _bool(raw.get("all_day"))
+    if all_day is None:
+        c.fail("all_day", "must be true or false")
+        all_day = False
+
+    start = _when(c, "start", raw.get("start"), tz, required=True)
+    end = _when(c, "end", raw.get("end"), tz, required=False)
+    modified = None
+    mod_text = _text(raw.get("modified"))
+    if raw.get("modified") not in (None, "") and mod_text is None:
+        c.fail("modified", "must be text")
+    elif mod_text:
+        try:
+            modified = parse_modified(mod_text, tz)
+        except TimeParseError as exc:
+            c.fail("modified", str(exc) + " (or MM/dd/yyyy HH:mm:ss)")
+
+    span = _span(c, start, end, all_day, tz)
+    rrule = _rrule(c, raw.get("rrule"), span[0] if span else None, tz)
+    exdates = _exdates(c, raw.get("exdates"), span[0] if span else None, tz)
+    if c.problems or span is None or not record_id or not user or not title:
+        return None, c.problems
+    owner_attendees = tuple(dict.fromkeys(a for a in attendees if a != user))
+    kind: Kind = "work_order" if kind_raw == "work_order" else "event"
+    status: Status = _STATUS[status_raw]  # type: ignore[assignment]
+    return EventRecord(
+        id=record_id,
+        user=user,
+        title=title.strip(),
+        start=span[0],
+        end=span[1],
+        timezone=tzname,
+        all_day=isinstance(span[0], date) and not isinstance(span[0], datetime),
+        user_name=texts["user_name"],
+        attendees=owner_attendees,
+        kind=kind,
+        location=texts["location"],
+        description=texts["description"],
+        customer=texts["customer"],
+        phone=texts["phone"],
+        url=texts["url"],
+        number=texts["number"],
+        work_status=texts["work_status"],
+        status=status,
+        rrule=rrule,
+        exdates=exdates,
+        modified=modified,
+    ), []
+
+
+def _when(c: _Checker, field: str, value: object, tz: Any, *, required: bool) -> datetime | date | None:
+    if value is None or value == "":
+        if required:
+            c.fail(field, "is required")
+        return None
+    if not isinstance(value, str):
+        c.fail(field, "must be text like 2026-12-01T09:00")
+        return None
+    try:
+        return parse_when(value, tz)
+    except TimeParseError as exc:
+        c.fail(field, str(exc))
+        return None
+
+
+def _span(
+    c: _Checker, start: datetime | date | None, end: datetime | date | None, all_day: bool, tz: Any
+) -> tuple[datetime | date, datetime | date] | None:
+    if start is None:
+        return None
+    timed = isinstance(start, datetime)
+    if all_day or not timed:
+        first = start.date() if isinstance(start, datetime) else start
+        if end is None:
+            last = first
+        elif isinstance(end, datetime):
+            # A timed end on an all-day record: midnight means "up to that day", exclusive.
+            local = end.astimezone(tz)
+            last = local.date() - timedelta(days=1) if local.time() == time() else local.date()
+            last = max(last, first)
+        else:
+            last = end
+        if last < first:
+            c.fail("end", "the last day is before the first day")
+            return None
+        return first, last + timedelta(days=1)
+    if end is None:
+        c.fail("end", "is required for a timed event")
+        return None
+    if not isinstance(end, datetime):
+        c.fail("end", "is a date but start is a time: give both as dates (all-day) or both as times")
+        return None
+    assert isinstance(start, datetime)
+    if end < start:
+        c.fail("end", "is before start")
+        return None
+    return start, end
+
+
+def _rrule(c: _Checker, value: object, start: datetime | date | None, tz: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        c.fail("rrule", "must be text like FREQ=WEEKLY;BYDAY=MO")
+        return None
+    text = value.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    parts = [p for p in text.split(";") if p]
+    out: list[str] = []
+    for part in parts:
+        key, sep, val = part.partition("=")
+        if not sep or not key or not val:
+            c.fail("rrule", f"{part!r} is not NAME=VALUE")
+            return None
+        key = key.upper()
+        if key == "UNTIL" and start is not None:
+            val = _until(c, val, start, tz)
+            if val is None:
+                return None
+        out.append(f"{key}={val.upper() if key != 'UNTIL' else val}")
+    rule = ";".join(out)
+    if not any(p.startswith("FREQ=") for p in out):
+        c.fail("rrule", "needs FREQ (RFC 5545 3.3.10)")
+        return None
+    if start is not None:
+        dtstart = start.replace(tzinfo=None) if isinstance(start, datetime) else datetime.combine(start, time())
+        try:
+            rrulestr(rule.replace("Z", "") if isinstance(start, date) and not isinstance(start, datetime) else rule,
+                     dtstart=dtstart if "Z" not in rule else dtstart.replace(tzinfo=UTC))
+        except (ValueError, TypeError) as exc:
+            c.fail("rrule", f"not a valid RFC 5545 rule: {exc}")
+            return None
+    return rule
+
+
+def _until(c: _Checker, val: str, start: datetime | date, tz: Any) -> str | None:
+    """RFC 5545 3.3.10: UNTIL is a DATE for all-day series, and UTC for zoned timed series."""
+    text = val.strip().upper()
+    m = re.fullmatch(r"(\d{8})(?:T(\d{6})(Z?))?", text)
+    if not m:
+        c.fail("rrule", f"UNTIL={val} is not YYYYMMDD or YYYYMMDDTHHMMSSZ")
+        return None
+    day = datetime.strptime(m.group(1), "%Y%m%d")
+    if not isinstance(start, datetime):
+        return m.group(1)
+    if m.group(2) is None:
+        local = resolve_local(day.replace(hour=23, minute=59, second=59), tz)
+        return local.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    moment = datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S")
+    if m.group(3):
+        return moment.strftime("%Y%m%dT%H%M%SZ")
+    return resolve_local(moment, tz).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _exdates(
+    c: _Checker, value: object, start: datetime | date | None, tz: Any
+) -> tuple[datetime | date, ...]:
+    if value is None or value == "" or value == []:
+        return ()
+    items: list[object]
+    if isinstance(value, str):
+        items = [p.strip() for p in value.split(",") if p.strip()]
+    elif isinstance(value, list):
+        items = list(value)
+    else:
+        c.fail("exdates", "must be a list of dates or times")
+        return ()
+    out: list[datetime | date] = []
+    timed = isinstance(start, datetime)
+    for item in items:
+        if not isinstance(item, str):
+            c.fail("exdates", f"{item!r} is not a date or time")
+            continue
+        try:
+            when = parse_when(item, tz)
+        except TimeParseError as exc:
+            c.fail("exdates", str(exc))
+            continue
+        if timed and not isinstance(when, datetime):
+            assert isinstance(start, datetime)
+            when = resolve_local(datetime.combine(when, start.astimezone(tz).time()), tz)
+        elif not timed and isinstance(when, datetime):
+            when = when.astimezone(tz).date()
+        out.append(when)
+    return tuple(sorted(set(out), key=lambda d: (d.isoformat())))
+
+
+def validate_batch(
+    raws: Iterable[tuple[int | None, object]], shop_timezone: str
+) -> list[EventRecord]:
+    """Validate records (each with its line number, if any); all or nothing.
+
+    Raises:
+        ValidationError: listing every problem of every record, duplicates included.
+    """
+    records: list[EventRecord] = []
+    problems: list[Problem] = []
+    seen: dict[str, int | None] = {}
+    for line, raw in raws:
+        record, found = validate_record(raw, shop_timezone, line=line)
+        problems.extend(found)
+        if record is None:
+            continue
+        if record.id in seen:
+            where = f" (first on line {seen[record.id]})" if seen[record.id] else ""
+            problems.append(Problem(record.id, "id", "appears twice in this batch" + where, line))
+            continue
+        seen[record.id] = line
+        records.append(record)
+    if problems:
+        raise ValidationError(problems)
+    return records
+
+
+def check_ids(ids: Sequence[object]) -> list[str]:
+    """Validate a list of ids to delete."""
+    problems = [Problem(str(i), "id", "is not a valid record id") for i in ids
+                if not isinstance(i, str) or not ID_RE.fullmatch(i)]
+    if problems:
+        raise ValidationError(problems)
+    return [str(i) for i in ids]

@@ -1,0 +1,57 @@
+"""The web server's application factory: the ingest API, feeds, admin page, health, and the
+mirror as a background task, each set up by its own module."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from ..config import Settings
+from ..runtime import open_store
+from ..store import EventStore
+from .api import setup_api
+from .keys import SETTINGS, STORE
+
+logger = logging.getLogger(__name__)
+
+# Parts that live in their own modules; each exposes ``setup(app)``.
+_PARTS = (
+    ("bridge.web.feeds", "setup_feeds"),
+    ("bridge.web.admin", "setup_admin"),
+    ("bridge.web.health", "setup_health"),
+)
+
+
+def create_app(
+    settings: Settings, store: EventStore | None = None, *, mirror: bool = True
+) -> web.Application:
+    """Build the web application. Without ``store`` the configured one is opened (and closed
+    on cleanup); ``mirror=False`` leaves the Google mirror out (tests, `import`)."""
+    app = web.Application(client_max_size=settings.web.max_body_bytes)
+    app[SETTINGS] = settings
+
+    async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+        own = store is None
+        app[STORE] = open_store(settings) if store is None else store
+        yield
+        if own:
+            app[STORE].close()
+
+    app.cleanup_ctx.append(store_ctx)
+    setup_api(app)
+    for module_name, func in _PARTS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        getattr(module, func)(app)
+    if mirror and settings.google.enabled:
+        from ..mirror.service import mirror_ctx
+
+        app.cleanup_ctx.append(mirror_ctx)
+    return app
