@@ -1,0 +1,52 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SRC := bridge radicale_plugin
+LINTED := bridge radicale_plugin tests bench
+
+.PHONY: run test lint typecheck unit system-deps venv conformance bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,postgres,conformance]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debian's Chromium for the admin page's browser tests (Playwright drives it; it never
+# downloads a browser of its own).
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else echo "chromium is missing and we are not root: browser tests will be skipped"; fi; \
+	fi
+
+run: venv
+	$(BIN)/ipoint-bridge demo
+
+lint: venv
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+typecheck: venv
+	$(BIN)/mypy
+
+unit: venv
+	$(BIN)/pytest -q
+
+test: venv system-deps lint typecheck unit
+
+conformance: venv
+	bash scripts/conformance.sh
+
+bench: venv
+	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/python bench/caldav_bench.py --quick
+	$(BIN)/python bench/mirror_bench.py --quick
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
