@@ -178,34 +178,81 @@ def _transitions(tzid: str, first_year: int, last_year: int) -> list[tuple[datet
     return out
 
 
+_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def _rule_keys(onset: datetime) -> set[tuple[int, int, int, str]]:
+    """Yearly rule keys (month, weekday, nth or -1 for last, time) an onset satisfies."""
+    nth = (onset.day - 1) // 7 + 1
+    keys = {(onset.month, onset.weekday(), nth, onset.strftime("%H%M%S"))}
+    if (onset + timedelta(days=7)).month != onset.month:
+        keys.add((onset.month, onset.weekday(), -1, onset.strftime("%H%M%S")))
+    return keys
+
+
+def _runs(onsets: list[datetime]) -> list[tuple[list[datetime], tuple[int, int, int, str] | None]]:
+    """Split yearly onsets into runs that one RRULE describes (consecutive years, same rule)."""
+    runs: list[tuple[list[datetime], set[tuple[int, int, int, str]]]] = []
+    for onset in onsets:
+        if runs:
+            members, keys = runs[-1]
+            common = keys & _rule_keys(onset)
+            if common and onset.year == members[-1].year + 1:
+                members.append(onset)
+                runs[-1] = (members, common)
+                continue
+        runs.append(([onset], _rule_keys(onset)))
+    out: list[tuple[list[datetime], tuple[int, int, int, str] | None]] = []
+    for members, keys in runs:
+        key = sorted(keys, key=lambda k: k[2] == -1)[0] if len(members) > 1 else None
+        out.append((members, key))
+    return out
+
+
 @lru_cache(maxsize=64)
 def vtimezone(tzid: str, first_year: int = 1970, last_year: int = 2037) -> str:
-    """A VTIMEZONE for ``tzid`` over the given years (3.6.5): one STANDARD/DAYLIGHT block per
-    distinct (offsets, name) with its onsets as RDATEs; onsets are local times in the offset
-    in force before them (TZOFFSETFROM), as the RFC's examples show."""
+    """A VTIMEZONE for ``tzid`` (3.6.5) over the given years.
+
+    Transitions are grouped into yearly RRULE runs (with UNTIL when a rule stopped), the form
+    every client reads; RDATE lists are avoided because common parsers (dateutil, hence vobject
+    and Radicale) ignore them. Onsets are local times in the offset in force before them
+    (TZOFFSETFROM), as the RFC's examples show.
+    """
     tz = zone(tzid)
     start = datetime(first_year, 1, 1, tzinfo=UTC).astimezone(tz)
+    init = start.utcoffset() or timedelta()
     groups: dict[tuple[timedelta, timedelta, str, bool], list[datetime]] = {}
-    init_off = start.utcoffset()
-    assert init_off is not None
-    groups[(init_off, init_off, start.tzname() or "", bool(start.dst()))] = [
-        start.replace(tzinfo=None) - (start.utcoffset() or timedelta()) + init_off
-    ]
     for when, before, after, name, dst in _transitions(tzid, first_year, last_year):
-        onset = (when + before).replace(tzinfo=None)
-        groups.setdefault((before, after, name, dst), []).append(onset)
+        groups.setdefault((before, after, name, dst), []).append((when + before).replace(tzinfo=None))
     lines = ["BEGIN:VTIMEZONE", "TZID:" + tzid]
-    for (before, after, name, dst), onsets in groups.items():
+
+    def block(dst: bool, onset: datetime, before: timedelta, after: timedelta, name: str,
+              rrule: str | None) -> None:
         kind = "DAYLIGHT" if dst else "STANDARD"
         lines.append("BEGIN:" + kind)
-        lines.append("DTSTART:" + onsets[0].strftime("%Y%m%dT%H%M%S"))
-        if len(onsets) > 1:
-            lines.append("RDATE:" + ",".join(o.strftime("%Y%m%dT%H%M%S") for o in onsets[1:]))
+        lines.append("DTSTART:" + onset.strftime("%Y%m%dT%H%M%S"))
+        if rrule:
+            lines.append("RRULE:" + rrule)
         lines.append("TZOFFSETFROM:" + _offset(before))
         lines.append("TZOFFSETTO:" + _offset(after))
         if name:
             lines.append("TZNAME:" + escape_text(name))
         lines.append("END:" + kind)
+
+    if not groups:
+        block(bool(start.dst()), datetime(first_year, 1, 1), init, init, start.tzname() or "", None)
+    for (before, after, name, dst), onsets in groups.items():
+        for members, key in _runs(onsets):
+            if key is None:
+                for onset in members:
+                    block(dst, onset, before, after, name, None)
+                continue
+            month, weekday, nth, _ = key
+            rule = f"FREQ=YEARLY;BYMONTH={month};BYDAY={nth}{_DAYS[weekday]}"
+            if members[-1].year < last_year:
+                until = (members[-1] - before).strftime("%Y%m%dT%H%M%SZ")
+                rule += f";UNTIL={until}"
+            block(dst, members[0], before, after, name, rule)
     lines.append("END:VTIMEZONE")
     return "".join(fold(line) + CRLF for line in lines)
 

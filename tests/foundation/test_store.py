@@ -1,0 +1,133 @@
+"""The event store's contract, on a real SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bridge.errors import SafetyValveError, UnknownSyncToken
+from bridge.store.db import SQLiteDatabase
+from bridge.store.sql import SQLEventStore
+from bridge.timeutil import zone
+from bridge.validate import validate_record
+
+TZ = "America/Chicago"
+
+
+def rec(id: str, user: str = "chris", **fields: object):
+    raw: dict[str, object] = {"id": id, "user": user, "title": f"Job {id}",
+                              "start": "2026-12-01T09:00", "end": "2026-12-01T10:00"}
+    raw.update(fields)
+    record, problems = validate_record(raw, TZ)
+    assert record is not None, problems
+    return record
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLEventStore]:
+    s = SQLEventStore(SQLiteDatabase(tmp_path / "bridge.sqlite3"))
+    yield s
+    s.close()
+
+
+def test_create_update_unchanged_delete_revive(store: SQLEventStore) -> None:
+    assert store.apply([rec("1")]).outcomes[0].result == "created"
+    assert store.apply([rec("1")]).outcomes[0].result == "unchanged"
+    out = store.apply([rec("1", title="Changed")]).outcomes[0]
+    assert (out.result, out.revision) == ("updated", 2)
+    stored = store.get("1")
+    assert stored is not None and "SEQUENCE:1\r\n" in stored.ics and "SUMMARY:Changed" in stored.ics
+    assert store.apply([], ["1"]).outcomes[0].result == "deleted"
+    assert store.get("1") is None
+    assert store.apply([], ["1"]).outcomes[0].result == "absent"
+    again = store.apply([rec("1")]).outcomes[0]
+    # A revived event keeps counting revisions, so clients see a higher SEQUENCE.
+    assert (again.result, again.revision) == ("created", 4)
+
+
+def test_stale_push_is_ignored(store: SQLEventStore) -> None:
+    store.apply([rec("1", modified="2026-11-20T10:00")])
+    out = store.apply([rec("1", title="Old", modified="2026-11-19T10:00")]).outcomes[0]
+    assert out.result == "stale"
+    stored = store.get("1")
+    assert stored is not None and "Job 1" in stored.ics
+
+
+def test_change_log_per_calendar_and_attendee_removal(store: SQLEventStore) -> None:
+    first = store.apply([rec("1", attendees=["dana"]), rec("2")])
+    dana = store.calendar_state("dana")
+    assert dana is not None and dana.seq == first.seq - 1
+    store.apply([rec("1")])  # dana no longer attends
+    changes = store.changes_since("dana", dana.seq).changes
+    assert [(c.event_id, c.deleted) for c in changes] == [("1", True)]
+    chris = store.changes_since("chris", 0)
+    assert sorted(c.event_id for c in chris.changes) == ["1", "2"]
+    assert store.get_many("dana", ["1"]) == []
+
+
+def test_incremental_changes_cost_only_the_changes(store: SQLEventStore) -> None:
+    store.apply([rec(str(i)) for i in range(500)])
+    state = store.calendar_state("chris")
+    assert state is not None
+    store.apply([rec("7", title="moved")], ["8"])
+    delta = store.changes_since("chris", state.seq)
+    assert [(c.event_id, c.deleted) for c in delta.changes] == [("7", False), ("8", True)]
+    assert delta.seq > state.seq
+    assert store.changes_since("chris", delta.seq).changes == ()
+    with pytest.raises(UnknownSyncToken):
+        store.changes_since("chris", delta.seq + 10)
+
+
+def test_range_queries_use_overlap_and_recurrence(store: SQLEventStore) -> None:
+    store.apply([
+        rec("in", start="2026-12-02T09:00", end="2026-12-02T10:00"),
+        rec("edge", start="2026-12-01T08:00", end="2026-12-01T09:00"),
+        rec("long", start="2026-11-01", end="2026-12-31"),
+        rec("weekly", start="2026-10-06T09:00", end="2026-10-06T10:00", rrule="FREQ=WEEKLY"),
+        rec("ended", start="2026-01-06T09:00", end="2026-01-06T10:00",
+            rrule="FREQ=WEEKLY;COUNT=3"),
+        rec("later", start="2027-01-05T09:00", end="2027-01-05T10:00"),
+    ])
+    tz = zone(TZ)
+    found = {e.id for e in store.iter_range("chris", datetime(2026, 12, 1, 9, tzinfo=tz),
+                                            datetime(2026, 12, 8, tzinfo=tz))}
+    assert found == {"in", "long", "weekly"}
+
+
+def test_replace_import_safety_valve(store: SQLEventStore) -> None:
+    store.apply([rec(str(i)) for i in range(10)] + [rec("d1", user="dana")])
+    with pytest.raises(SafetyValveError):
+        store.apply([rec("0")], replace_users={"chris"}, max_delete_share=0.25)
+    assert store.get("5") is not None  # nothing changed
+    result = store.apply([rec(str(i)) for i in range(8)], replace_users={"chris"},
+                         max_delete_share=0.25)
+    assert result.count("deleted") == 2 and store.get("9") is None
+    assert store.get("d1") is not None  # other users untouched
+    forced = store.apply([], replace_users={"chris"}, max_delete_share=0.25, force=True)
+    assert forced.count("deleted") == 8
+
+
+def test_feed_tokens_rotate(store: SQLEventStore) -> None:
+    store.apply([rec("1")])
+    token = store.feed_token("chris")
+    assert len(token) >= 22 and store.feed_token("chris") == token
+    assert store.calendar_for_feed_token(token) == "chris"
+    new = store.rotate_feed_token("chris")
+    assert new != token and store.calendar_for_feed_token(token) is None
+    assert store.calendar_for_feed_token(new) == "chris"
+
+
+def test_survives_reopen_and_keeps_instance(tmp_path: Path) -> None:
+    path = tmp_path / "b.sqlite3"
+    s = SQLEventStore(SQLiteDatabase(path))
+    s.apply([rec("1", user_name="Chris Miller")])
+    instance = s.instance
+    s.close()
+    s2 = SQLEventStore(SQLiteDatabase(path))
+    assert s2.instance == instance and s2.get("1") is not None
+    assert [(u.login, u.name) for u in s2.users()] == [("chris", "Chris Miller")]
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    s2.close()

@@ -1,0 +1,118 @@
+"""Test support shared by every suite: real servers on loopback ports, configs, the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "bridge"]
+
+
+class ServerThread:
+    """Runs an aiohttp application on 127.0.0.1 (port 0) in its own thread and loop."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.url = ""
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(self._main())
+
+    async def _main(self) -> None:
+        runner = web.AppRunner(self.app, access_log=None)
+        try:
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self.url = f"http://127.0.0.1:{port}"
+            self._stop = asyncio.Event()
+        except BaseException as exc:  # surface start-up failures to the test
+            self._error = exc
+            self._ready.set()
+            raise
+        self._ready.set()
+        await self._stop.wait()
+        await runner.cleanup()
+
+    def __enter__(self) -> ServerThread:
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error:
+            raise self._error
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def http(
+    method: str,
+    url: str,
+    body: bytes | str | Any | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 30,
+) -> Answer:
+    """One real HTTP request; any status is returned, never raised."""
+    data: bytes | None
+    if body is None or isinstance(body, bytes):
+        data = body
+    elif isinstance(body, str):
+        data = body.encode()
+    else:
+        data = json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return Answer(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as err:
+        return Answer(err.code, dict(err.headers), err.read())
+
+
+def write_config(folder: Path, text: str = "", *, timezone: str = "America/Chicago") -> Path:
+    """A minimal config in ``folder`` plus ``text`` (extra sections)."""
+    path = folder / "bridge.ini"
+    base = f"[bridge]\ntimezone = {timezone}\ndata_dir = data\n"
+    path.write_text(base + text, encoding="utf-8")
+    return path
+
+
+def run_cli(*args: str, cwd: Path | None = None, input: str | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``ipoint-bridge`` as a subprocess (host zone forced to something odd on purpose)."""
+    env = {**os.environ, "TZ": "Asia/Kathmandu", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [*CLI, *args], cwd=cwd, input=input, capture_output=True, text=True, timeout=timeout,
+        env=env,
+    )
