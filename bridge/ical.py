@@ -213,7 +213,7 @@ def _runs(onsets: list[datetime]) -> list[tuple[list[datetime], tuple[int, int, 
 def vtimezone(tzid: str, first_year: int = 1970, last_year: int = 2037) -> str:
     """A VTIMEZONE for ``tzid`` (3.6.5) over the given years.
 
-    Transitions are grouped into yearly RRULE runs (with UNTIL when a rule stopped), the form
+    Transitions are grouped into yearly RRULE runs (with COUNT when a rule stopped), the form
     every client reads; RDATE lists are avoided because common parsers (dateutil, hence vobject
     and Radicale) ignore them. Onsets are local times in the offset in force before them
     (TZOFFSETFROM), as the RFC's examples show.
@@ -250,8 +250,9 @@ def vtimezone(tzid: str, first_year: int = 1970, last_year: int = 2037) -> str:
             month, weekday, nth, _ = key
             rule = f"FREQ=YEARLY;BYMONTH={month};BYDAY={nth}{_DAYS[weekday]}"
             if members[-1].year < last_year:
-                until = (members[-1] - before).strftime("%Y%m%dT%H%M%SZ")
-                rule += f";UNTIL={until}"
+                # COUNT, not UNTIL: some parsers (dateutil) read a UTC UNTIL as local time
+                # and drop the last onset east of Greenwich.
+                rule += f";COUNT={len(members)}"
             block(dst, members[0], before, after, name, rule)
     lines.append("END:VTIMEZONE")
     return "".join(fold(line) + CRLF for line in lines)
