@@ -369,16 +369,19 @@ def load(path: str | Path) -> Settings:
 
 
 def example() -> str:
-    """A commented INI listing every option with its help and default."""
-    out = ["; ipoint-bridge configuration: every option, with its default.",
-           "; Copy, edit, then check with: ipoint-bridge check -c bridge.ini", ""]
-    sections: list[tuple[str, type]] = [*SECTIONS.items(), ("calendar:chris", CalendarSettings),
-                                        ("mirror:holidays", SourceSettings)]
-    for name, cls in sections:
-        out.append(f"[{name}]")
-        doc = (cls.__doc__ or "").strip()
-        if doc and ":" in doc.split("\n")[0] and name.startswith(doc[1:].split(":")[0][:4]):
-            out.append("; " + doc.split("\n")[0])
+    """A commented INI listing every option with its help and default.
+
+    Per-technician and extra-source sections are shown commented out, as patterns to copy.
+    """
+    out = ["; ipoint-bridge configuration: every option, with its help and default.",
+           "; Copy, edit, then check with: ipoint-bridge -c bridge.ini check", ""]
+    sections: list[tuple[str, type, bool]] = [(n, c, False) for n, c in SECTIONS.items()]
+    sections += [("calendar:chris", CalendarSettings, True),
+                 ("mirror:holidays", SourceSettings, True)]
+    for name, cls, pattern in sections:
+        if pattern:
+            out.append("; " + (cls.__doc__ or "").strip().split("\n")[0])
+        out.append(("; " if pattern else "") + f"[{name}]")
         for f in dataclasses.fields(cls):
             out.append("; " + f.metadata["help"])
             default = f.default
@@ -390,7 +393,7 @@ def example() -> str:
                 text = "America/Chicago" if f.name == "timezone" else "https://example.com/cal.ics"
             else:
                 text = str(default)
-            prefix = "" if f.metadata.get("required") else ";"
+            prefix = "" if f.metadata.get("required") and not pattern else ";"
             out.append(f"{prefix}{f.name} = {text}".rstrip())
         out.append("")
     return "\n".join(out)
