@@ -76,7 +76,13 @@ class EventStore(Protocol):
         ...
 
     def iter_calendar(self, calendar: str) -> Iterator[StoredEvent]:
-        """Every live event on ``calendar``, streamed (the caller must exhaust or close it)."""
+        """Every live event on ``calendar``, streamed in pages (the caller must exhaust or close
+        it); an event changed during the iteration appears in either version, never twice."""
+        ...
+
+    def calendar_tzids(self, calendar: str) -> list[str]:
+        """The zones (TZIDs) the live events on ``calendar`` use, sorted; a whole calendar
+        needs their VTIMEZONEs before its first event."""
         ...
 
     def iter_range(self, calendar: str, start: datetime, end: datetime) -> Iterator[StoredEvent]:

@@ -353,14 +353,31 @@ class SQLEventStore:
         return int(rows[0][0])
 
     def iter_calendar(self, calendar: str) -> Iterator[StoredEvent]:
+        # Pages keyed on the primary key, each read in its own snapshot: memory stays flat at
+        # 100k events, and no snapshot is held while the caller runs between pages.
+        after = ""
+        while True:
+            with self.db.snapshot() as conn:
+                rows = conn.execute(
+                    f"SELECT {_EVENT_COLS} FROM entries c JOIN events e ON e.id = c.event_id "
+                    "WHERE c.calendar = ? AND c.event_id > ? AND c.deleted = 0 "
+                    "ORDER BY c.event_id LIMIT ?",
+                    (calendar, after, _CHUNK),
+                )
+            for row in rows:
+                yield _stored(row)
+            if len(rows) < _CHUNK:
+                return
+            after = rows[-1][0]
+
+    def calendar_tzids(self, calendar: str) -> list[str]:
         with self.db.snapshot() as conn:
             rows = conn.execute(
-                f"SELECT {_EVENT_COLS} FROM entries c JOIN events e ON e.id = c.event_id "
-                "WHERE c.calendar = ? AND c.deleted = 0 ORDER BY c.range_start, e.id",
+                "SELECT DISTINCT e.tzid FROM entries c JOIN events e ON e.id = c.event_id "
+                "WHERE c.calendar = ? AND c.deleted = 0",
                 (calendar,),
             )
-        for row in rows:
-            yield _stored(row)
+        return sorted(str(r[0]) for r in rows)
 
     def iter_range(self, calendar: str, start: datetime, end: datetime) -> Iterator[StoredEvent]:
         lo, hi = int(start.timestamp()), int(end.timestamp())
