@@ -16,13 +16,17 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# Debian's Chromium for the admin page's browser tests (Playwright drives it; it never
-# downloads a browser of its own).
+# Debian packages the tests use: Chromium for the admin page's browser tests (Playwright
+# drives it; it never downloads a browser of its own) and a PostgreSQL server for the store's
+# contract suite.
+DEB_PKGS := $(if $(shell command -v chromium),,chromium) \
+            $(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql)
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@if [ -n "$(strip $(DEB_PKGS))" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
-	  else echo "chromium is missing and we are not root: browser tests will be skipped"; fi; \
+	    echo "installing Debian packages: $(strip $(DEB_PKGS))"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PKGS) >/dev/null; \
+	  else echo "missing $(strip $(DEB_PKGS)) and not root: those tests will be skipped"; fi; \
 	fi
 
 run: venv

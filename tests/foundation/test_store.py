@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bridge.errors import SafetyValveError, UnknownSyncToken
-from bridge.store.db import SQLiteDatabase
+from bridge.store.db import Database, SQLiteDatabase
+from bridge.store.postgres import PostgresDatabase
 from bridge.store.sql import SQLEventStore
 from bridge.timeutil import zone
 from bridge.validate import validate_record
@@ -26,9 +27,15 @@ def rec(id: str, user: str = "chris", **fields: object):
     return record
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLEventStore]:
-    s = SQLEventStore(SQLiteDatabase(tmp_path / "bridge.sqlite3"))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLEventStore]:
+    """The same contract suite on SQLite and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        db: Database = SQLiteDatabase(tmp_path / "bridge.sqlite3")
+    else:
+        server = request.getfixturevalue("postgres_server")
+        db = PostgresDatabase(server.fresh_database(f"t{abs(hash(request.node.name))}"))
+    s = SQLEventStore(db)
     yield s
     s.close()
 
