@@ -82,8 +82,13 @@ def write_config(folder: Path) -> Path:
 def via_api(rows: list[dict[str, object]], folder: Path, chunk: int) -> tuple[float, int]:
     cfg = write_config(folder)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "bridge", "-c", str(cfg), "serve"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "-c", str(cfg), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
     try:
         url = ""
         deadline = time.monotonic() + 60
@@ -98,7 +103,9 @@ def via_api(rows: list[dict[str, object]], folder: Path, chunk: int) -> tuple[fl
         t0 = time.perf_counter()
         for body in bodies:
             req = urllib.request.Request(
-                url + "/api/v1/events", data=body, method="POST",
+                url + "/api/v1/events",
+                data=body,
+                method="POST",
                 headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
             )
             with urllib.request.urlopen(req, timeout=300) as resp:
@@ -118,8 +125,12 @@ def via_import(rows: list[dict[str, object]], folder: Path) -> tuple[float, int]
     path.write_text("\n".join(json.dumps(r) for r in rows))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "bridge", "-c", str(cfg), "import", str(path)],
-                   check=True, capture_output=True, env=env)
+    subprocess.run(
+        [sys.executable, "-m", "bridge", "-c", str(cfg), "import", str(path)],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     return time.perf_counter() - t0, db_size(folder / "data")
 
 
@@ -152,13 +163,19 @@ def main() -> None:
     }
     print(f"{'path':<38}{'records/s':>12}{'x anchor time':>15}")
     print(f"{'anchor: bare SQLite executemany':<38}{result['anchor_bare_sqlite_rps']:>12}{1:>15}")
-    print(f"{'batch API (POST, one request)':<38}{result['batch_api_rps']:>12}"
-          f"{result['batch_api_vs_anchor']:>15}")
-    print(f"{'import (CLI subprocess, whole run)':<38}"
-          f"{result['import_rps_including_process_start']:>12}"
-          f"{round(t_imp / t_anchor, 1):>15}")
-    print(f"database size: {size_api / 1e6:.1f} MB via API, {size_imp / 1e6:.1f} MB via import "
-          f"({size_api / args.n:.0f} bytes/record)")
+    print(
+        f"{'batch API (POST, one request)':<38}{result['batch_api_rps']:>12}"
+        f"{result['batch_api_vs_anchor']:>15}"
+    )
+    print(
+        f"{'import (CLI subprocess, whole run)':<38}"
+        f"{result['import_rps_including_process_start']:>12}"
+        f"{round(t_imp / t_anchor, 1):>15}"
+    )
+    print(
+        f"database size: {size_api / 1e6:.1f} MB via API, {size_imp / 1e6:.1f} MB via import "
+        f"({size_api / args.n:.0f} bytes/record)"
+    )
     ok = min(result["batch_api_rps"], result["import_rps_including_process_start"]) >= 5000
     print("target >= 5,000 records/s:", "met" if ok else "NOT met")
     out = ROOT / "bench" / "results"

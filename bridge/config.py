@@ -25,9 +25,7 @@ Converter = Callable[[str], Any]
 
 def opt(default: Any, help: str, convert: Converter = str, *, required: bool = False) -> Any:
     """A schema option: default, help and converter together."""
-    return field(
-        default=default, metadata={"help": help, "convert": convert, "required": required}
-    )
+    return field(default=default, metadata={"help": help, "convert": convert, "required": required})
 
 
 def to_bool(text: str) -> bool:
@@ -111,40 +109,63 @@ def to_login(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class BridgeSettings:
-    timezone: str = opt(None, "IANA time zone of the shop, e.g. America/Chicago. Required: "
-                        "naive iPoint times are read in it; the host's zone is never used.",
-                        to_zone, required=True)
-    data_dir: str = opt("data", "Folder for the database, tokens and Radicale's own storage; "
-                        "relative to this file's folder.")
-    base_url: str = opt("http://127.0.0.1:8080", "Public URL of the web server (feeds, admin, "
-                        "Google sign-in redirect). Use https in production.", to_url)
-    log_level: str = opt("info", "debug, info, warning or error.",
-                         to_choice("debug", "info", "warning", "error"))
+    timezone: str = opt(
+        None,
+        "IANA time zone of the shop, e.g. America/Chicago. Required: "
+        "naive iPoint times are read in it; the host's zone is never used.",
+        to_zone,
+        required=True,
+    )
+    data_dir: str = opt(
+        "data",
+        "Folder for the database, tokens and Radicale's own storage; "
+        "relative to this file's folder.",
+    )
+    base_url: str = opt(
+        "http://127.0.0.1:8080",
+        "Public URL of the web server (feeds, admin, "
+        "Google sign-in redirect). Use https in production.",
+        to_url,
+    )
+    log_level: str = opt(
+        "info", "debug, info, warning or error.", to_choice("debug", "info", "warning", "error")
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class StoreSettings:
-    backend: str = opt("sqlite", "sqlite (embedded, default) or postgresql.",
-                       to_choice("sqlite", "postgresql"))
+    backend: str = opt(
+        "sqlite", "sqlite (embedded, default) or postgresql.", to_choice("sqlite", "postgresql")
+    )
     path: str = opt("bridge.sqlite3", "SQLite file, relative to data_dir.")
-    dsn: str = opt("", "PostgreSQL connection string (backend = postgresql), e.g. "
-                   "postgresql://bridge@localhost/bridge")
+    dsn: str = opt(
+        "",
+        "PostgreSQL connection string (backend = postgresql), e.g. "
+        "postgresql://bridge@localhost/bridge",
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class WebSettings:
     host: str = opt("127.0.0.1", "Address the web server (ingest API, feeds, admin) listens on.")
     port: int = opt(8080, "Port of the web server.", to_int(0, 65535))
-    ingest_token: str = opt("", "Bearer token iPoint sends to the push API. Empty disables the "
-                            "API. Keep this file 0600.")
-    max_body_bytes: int = opt(16 * 1024 * 1024, "Largest request body accepted (413 above).",
-                              to_int(1024, 1024**3))
+    ingest_token: str = opt(
+        "",
+        "Bearer token iPoint sends to the push API. Empty disables the API. Keep this file 0600.",
+    )
+    max_body_bytes: int = opt(
+        16 * 1024 * 1024, "Largest request body accepted (413 above).", to_int(1024, 1024**3)
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class ImportSettings:
-    max_delete_share: float = opt(0.25, "import --replace refuses to delete more than this share "
-                                  "of a user's events without --force.", to_float(0.0, 1.0))
+    max_delete_share: float = opt(
+        0.25,
+        "import --replace refuses to delete more than this share "
+        "of a user's events without --force.",
+        to_float(0.0, 1.0),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,13 +174,19 @@ class CalDAVSettings:
     host: str = opt("127.0.0.1", "Address the CalDAV server listens on.")
     port: int = opt(5232, "Port of the CalDAV server.", to_int(0, 65535))
     base_url: str = opt("", "Public URL of the CalDAV server; empty: http://host:port.")
-    htpasswd: str = opt("users.htpasswd", "Radicale htpasswd file (bcrypt) of technicians' "
-                        "logins, relative to data_dir.")
+    htpasswd: str = opt(
+        "users.htpasswd",
+        "Radicale htpasswd file (bcrypt) of technicians' logins, relative to data_dir.",
+    )
     color: str = opt("#1E88E5", "Colour of iPoint calendars.", to_color)
-    collection_root: str = opt("collections", "Radicale's own storage for personal calendars, "
-                               "relative to data_dir.")
-    service_user: str = opt("ipoint-mirror", "Login the mirror uses to read every iPoint "
-                            "calendar (must be in htpasswd).", to_login)
+    collection_root: str = opt(
+        "collections", "Radicale's own storage for personal calendars, relative to data_dir."
+    )
+    service_user: str = opt(
+        "ipoint-mirror",
+        "Login the mirror uses to read every iPoint calendar (must be in htpasswd).",
+        to_login,
+    )
     service_password: str = opt("", "Password of service_user (the mirror's CalDAV login).")
 
 
@@ -167,54 +194,76 @@ class CalDAVSettings:
 class FeedSettings:
     window_past_days: int = opt(30, "Days of history in a subscription feed.", to_int(0, 3650))
     window_future_days: int = opt(180, "Days ahead in a subscription feed.", to_int(1, 3650))
-    refresh_minutes: int = opt(60, "REFRESH-INTERVAL / X-PUBLISHED-TTL suggested to clients.",
-                               to_int(5, 1440))
+    refresh_minutes: int = opt(
+        60, "REFRESH-INTERVAL / X-PUBLISHED-TTL suggested to clients.", to_int(5, 1440)
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class GoogleSettings:
     enabled: bool = opt(False, "Mirror iPoint calendars into Google Calendar.", to_bool)
-    api_endpoint: str = opt("https://www.googleapis.com", "Google Calendar API root "
-                            "(point it at an emulator for tests).", to_url)
-    auth_uri: str = opt("https://accounts.google.com/o/oauth2/v2/auth",
-                        "OAuth consent page.", to_url)
+    api_endpoint: str = opt(
+        "https://www.googleapis.com",
+        "Google Calendar API root (point it at an emulator for tests).",
+        to_url,
+    )
+    auth_uri: str = opt(
+        "https://accounts.google.com/o/oauth2/v2/auth", "OAuth consent page.", to_url
+    )
     token_uri: str = opt("https://oauth2.googleapis.com/token", "OAuth token endpoint.", to_url)
-    revoke_uri: str = opt("https://oauth2.googleapis.com/revoke", "OAuth revocation endpoint.",
-                          to_url)
+    revoke_uri: str = opt(
+        "https://oauth2.googleapis.com/revoke", "OAuth revocation endpoint.", to_url
+    )
     client_id: str = opt("", "OAuth client id of the shop's Google Cloud project.")
     client_secret: str = opt("", "OAuth client secret.")
-    credentials: str = opt("google-credentials.json", "Authorized-user JSON written by "
-                           "'auth google' (0600), relative to data_dir.")
-    service_account: str = opt("", "Service-account JSON key with domain-wide delegation "
-                               "(Workspace); used instead of credentials when set.")
+    credentials: str = opt(
+        "google-credentials.json",
+        "Authorized-user JSON written by 'auth google' (0600), relative to data_dir.",
+    )
+    service_account: str = opt(
+        "",
+        "Service-account JSON key with domain-wide delegation "
+        "(Workspace); used instead of credentials when set.",
+    )
     delegated_user: str = opt("", "Workspace account the service account acts as.")
-    calendar_name: str = opt("iP {user_name}", "Name pattern of each technician's Google "
-                             "calendar; {user_name} and {user} are replaced.")
-    rate_per_minute: int = opt(400, "Google calls per minute at most (Google allows 600 per user "
-                               "per project).", to_int(1, 100000))
-    batch_size: int = opt(50, "Calls per batch request (Google recommends at most 50).",
-                          to_int(1, 1000))
-    quota_pause_minutes: int = opt(60, "Pause of writes after 403 quotaExceeded.",
-                                   to_int(1, 1440))
+    calendar_name: str = opt(
+        "iP {user_name}",
+        "Name pattern of each technician's Google calendar; {user_name} and {user} are replaced.",
+    )
+    rate_per_minute: int = opt(
+        400,
+        "Google calls per minute at most (Google allows 600 per user per project).",
+        to_int(1, 100000),
+    )
+    batch_size: int = opt(
+        50, "Calls per batch request (Google recommends at most 50).", to_int(1, 1000)
+    )
+    quota_pause_minutes: int = opt(60, "Pause of writes after 403 quotaExceeded.", to_int(1, 1440))
     color_work_order: str = opt("9", "Google colorId of work orders (1-11, empty: calendar's).")
     color_event: str = opt("", "Google colorId of events (1-11, empty: calendar's).")
-    send_notifications: bool = opt(False, "E-mail people when a calendar is shared with them.",
-                                   to_bool)
+    send_notifications: bool = opt(
+        False, "E-mail people when a calendar is shared with them.", to_bool
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class MirrorSettings:
-    interval_seconds: float = opt(1.0, "How often the mirror polls its sources for changes.",
-                                  to_float(0.1, 3600))
-    reconcile_hours: float = opt(24.0, "How often the mirror lists Google to repair hand edits.",
-                                 to_float(0.0, 720))
+    interval_seconds: float = opt(
+        1.0, "How often the mirror polls its sources for changes.", to_float(0.1, 3600)
+    )
+    reconcile_hours: float = opt(
+        24.0, "How often the mirror lists Google to repair hand edits.", to_float(0.0, 720)
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class AdminSettings:
     username: str = opt("admin", "Admin page login.")
-    password_hash: str = opt("", "bcrypt hash of the admin password ('ipoint-bridge "
-                             "hash-password'). Empty disables the admin page.")
+    password_hash: str = opt(
+        "",
+        "bcrypt hash of the admin password ('ipoint-bridge "
+        "hash-password'). Empty disables the admin page.",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,13 +271,16 @@ class CalendarSettings:
     """[calendar:LOGIN]: per-technician options."""
 
     name: str = opt("", "Display name overriding iPoint's user_name.")
-    share_with: tuple[str, ...] = opt((), "E-mails that may see the Google calendar "
-                                      "(reader: 'See all event details').", to_emails)
+    share_with: tuple[str, ...] = opt(
+        (), "E-mails that may see the Google calendar (reader: 'See all event details').", to_emails
+    )
     share_domain: str = opt("", "Workspace domain whose members may see it.")
-    public: bool = opt(False, "Make the Google calendar public and report its iCal address.",
-                       to_bool)
-    readers: tuple[str, ...] = opt((), "Other bridge logins (supervisors) who may read this "
-                                   "calendar over CalDAV.", to_list)
+    public: bool = opt(
+        False, "Make the Google calendar public and report its iCal address.", to_bool
+    )
+    readers: tuple[str, ...] = opt(
+        (), "Other bridge logins (supervisors) who may read this calendar over CalDAV.", to_list
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,8 +344,9 @@ def _build(cls: type, items: Mapping[str, str], file: str, section: str) -> Any:
     for key in items:
         if key not in fields:
             known = ", ".join(sorted(fields))
-            raise ConfigError(f"unknown option (known: {known})", file=file, section=section,
-                              option=key)
+            raise ConfigError(
+                f"unknown option (known: {known})", file=file, section=section, option=key
+            )
     values: dict[str, Any] = {}
     for name, f in fields.items():
         if name in items:
@@ -301,11 +354,13 @@ def _build(cls: type, items: Mapping[str, str], file: str, section: str) -> Any:
             try:
                 values[name] = f.metadata["convert"](raw)
             except ValueError as exc:
-                raise ConfigError(str(exc), file=file, section=section, option=name,
-                                  value=raw) from exc
+                raise ConfigError(
+                    str(exc), file=file, section=section, option=name, value=raw
+                ) from exc
         elif f.metadata.get("required"):
-            raise ConfigError("is required: " + f.metadata["help"], file=file, section=section,
-                              option=name)
+            raise ConfigError(
+                "is required: " + f.metadata["help"], file=file, section=section, option=name
+            )
     return cls(**values)
 
 
@@ -334,8 +389,9 @@ def parse(text: str, file: str = "<string>") -> Settings:
         known = ", ".join([*SECTIONS, "calendar:LOGIN", "mirror:NAME"])
         raise ConfigError(f"unknown section (known: {known})", file=file, section=section)
     if "bridge" not in parts:
-        raise ConfigError("section [bridge] with 'timezone' is required", file=file,
-                          section="bridge")
+        raise ConfigError(
+            "section [bridge] with 'timezone' is required", file=file, section="bridge"
+        )
     settings = Settings(**parts, calendars=calendars, sources=sources, path=file)
     _check(settings, file)
     return settings
@@ -343,19 +399,29 @@ def parse(text: str, file: str = "<string>") -> Settings:
 
 def _check(settings: Settings, file: str) -> None:
     if settings.store.backend == "postgresql" and not settings.store.dsn:
-        raise ConfigError("backend = postgresql needs a dsn", file=file, section="store",
-                          option="dsn")
+        raise ConfigError(
+            "backend = postgresql needs a dsn", file=file, section="store", option="dsn"
+        )
     for option in ("color_work_order", "color_event"):
         value = getattr(settings.google, option)
         if value and not (value.isdigit() and 1 <= int(value) <= 11):
-            raise ConfigError("expected a Google colorId from 1 to 11, or empty", file=file,
-                              section="google", option=option, value=value)
+            raise ConfigError(
+                "expected a Google colorId from 1 to 11, or empty",
+                file=file,
+                section="google",
+                option=option,
+                value=value,
+            )
     try:
         settings.google.calendar_name.format(user="u", user_name="n")
     except (KeyError, IndexError, ValueError) as exc:
-        raise ConfigError("may only use {user} and {user_name}", file=file, section="google",
-                          option="calendar_name",
-                          value=settings.google.calendar_name) from exc
+        raise ConfigError(
+            "may only use {user} and {user_name}",
+            file=file,
+            section="google",
+            option="calendar_name",
+            value=settings.google.calendar_name,
+        ) from exc
 
 
 def load(path: str | Path) -> Settings:
@@ -373,11 +439,16 @@ def example() -> str:
 
     Per-technician and extra-source sections are shown commented out, as patterns to copy.
     """
-    out = ["; ipoint-bridge configuration: every option, with its help and default.",
-           "; Copy, edit, then check with: ipoint-bridge -c bridge.ini check", ""]
+    out = [
+        "; ipoint-bridge configuration: every option, with its help and default.",
+        "; Copy, edit, then check with: ipoint-bridge -c bridge.ini check",
+        "",
+    ]
     sections: list[tuple[str, type, bool]] = [(n, c, False) for n, c in SECTIONS.items()]
-    sections += [("calendar:chris", CalendarSettings, True),
-                 ("mirror:holidays", SourceSettings, True)]
+    sections += [
+        ("calendar:chris", CalendarSettings, True),
+        ("mirror:holidays", SourceSettings, True),
+    ]
     for name, cls, pattern in sections:
         if pattern:
             out.append("; " + (cls.__doc__ or "").strip().split("\n")[0])

@@ -139,8 +139,11 @@ def run_demo(folder: Path, *, web_port: int, caldav_port: int, google_port: int)
         from .google_emulator.runner import start_emulator as start
 
         emulator["handle"] = await start(
-            folder / "google-emulator.json", port=google_port, account=GOOGLE_ACCOUNT,
-            client_id=CLIENT_ID, client_secret=data["client_secret"],
+            folder / "google-emulator.json",
+            port=google_port,
+            account=GOOGLE_ACCOUNT,
+            client_id=CLIENT_ID,
+            client_secret=data["client_secret"],
             redirect_uri=f"{settings.bridge.base_url}/admin/google/callback",
         )
         announce("google emulator", f"http://127.0.0.1:{google_port}")
@@ -158,17 +161,21 @@ ipoint-bridge demo is running ({written} demo records written; shop time zone {T
   Admin page      {web_url}/admin   login: admin / {data["admin_password"]}
                   Step 1 "Sign in with Google" goes to the local Google emulator
                   (account {GOOGLE_ACCOUNT}); the mirror then fills one calendar per technician.
-  CalDAV server   {caldav_url or "(disabled)"}/   (Apple Calendar, Thunderbird, DAVx5: use this URL)""")
+  CalDAV server   {caldav_url or "(disabled)"}/
+                  (Apple Calendar, Thunderbird, DAVx5: this URL and a login below)""")
         for login, pw in data["logins"].items():
             print(f"                  {login} / {pw}")
         print("  Feeds (Outlook 'subscribe from web', Google 'From URL'):")
         for login, token in feeds.items():
             print(f"                  {login}: {web_url}/feeds/{token}.ics")
-        print(f"""  Push API        curl -X PUT -H 'Authorization: Bearer {data["ingest_token"]}' \\
-                    -d '{{"user":"chris","title":"New job","start":"2026-12-01T09:00","end":"2026-12-01T10:00"}}' \\
+        print(
+            f"""  Push API        curl -X PUT -H 'Authorization: Bearer {data["ingest_token"]}' \\
+                    -d '{{"user":"chris","title":"New job",'\\
+'"start":"2026-12-01T09:00","end":"2026-12-01T10:00"}}' \\
                     {web_url}/api/v1/events/WO-NEW
   Stop with Ctrl-C. Data stays in {folder.resolve()}.
-""", flush=True)
+""",
+            flush=True,
+        )
 
     return run(settings, before=start_emulator, announce_extra=print_guide)
-

@@ -67,45 +67,87 @@ def demo_records(today: date, tzname: str, seed: int = 20261125) -> list[dict[st
             hour = rnd.choice([8, 9, 10, 13])
             length = rnd.choice([1, 2, 2, 3, 4])
             number += 1
-            out.append({
-                "id": f"WO-{number}", "user": login, "user_name": name, "kind": "work_order",
-                "number": str(number), "title": f"{job} – {customer}", "work_status": status,
-                "customer": customer, "phone": phone, "location": address,
-                "description": "Check in with the office on arrival. Photos of the rack "
-                               "before and after.",
-                "start": f"{day.isoformat()}T{hour:02d}:00",
-                "end": f"{day.isoformat()}T{hour + length:02d}:00",
-            })
+            out.append(
+                {
+                    "id": f"WO-{number}",
+                    "user": login,
+                    "user_name": name,
+                    "kind": "work_order",
+                    "number": str(number),
+                    "title": f"{job} – {customer}",
+                    "work_status": status,
+                    "customer": customer,
+                    "phone": phone,
+                    "location": address,
+                    "description": "Check in with the office on arrival. Photos of the rack "
+                    "before and after.",
+                    "start": f"{day.isoformat()}T{hour:02d}:00",
+                    "end": f"{day.isoformat()}T{hour + length:02d}:00",
+                }
+            )
     monday = today - timedelta(days=today.weekday())
-    out.append({
-        "id": "EV-team-meeting", "user": "pat", "user_name": SUPERVISOR[1],
-        "attendees": list(TECHNICIANS), "title": "Monday team meeting",
-        "location": "Shop, 300 Industrial Dr", "start": f"{monday.isoformat()}T07:30",
-        "end": f"{monday.isoformat()}T08:00", "rrule": "FREQ=WEEKLY;BYDAY=MO",
-        "exdates": [(monday + timedelta(weeks=5)).isoformat()],
-    })
-    out.append({
-        "id": "EV-dst-check", "user": "chris", "user_name": TECHNICIANS["chris"],
-        "title": "Service call on the DST weekend (times stay put)",
-        "start": f"{dst.isoformat()}T09:00", "end": f"{dst.isoformat()}T11:00",
-        "customer": "Hughes residence", "kind": "work_order", "number": "4099",
-    })
+    out.append(
+        {
+            "id": "EV-team-meeting",
+            "user": "pat",
+            "user_name": SUPERVISOR[1],
+            "attendees": list(TECHNICIANS),
+            "title": "Monday team meeting",
+            "location": "Shop, 300 Industrial Dr",
+            "start": f"{monday.isoformat()}T07:30",
+            "end": f"{monday.isoformat()}T08:00",
+            "rrule": "FREQ=WEEKLY;BYDAY=MO",
+            "exdates": [(monday + timedelta(weeks=5)).isoformat()],
+        }
+    )
+    out.append(
+        {
+            "id": "EV-dst-check",
+            "user": "chris",
+            "user_name": TECHNICIANS["chris"],
+            "title": "Service call on the DST weekend (times stay put)",
+            "start": f"{dst.isoformat()}T09:00",
+            "end": f"{dst.isoformat()}T11:00",
+            "customer": "Hughes residence",
+            "kind": "work_order",
+            "number": "4099",
+        }
+    )
     trade = today + timedelta(days=(2 - today.weekday()) % 7 + 21)
-    out.append({
-        "id": "EV-trade-show", "user": "dana", "user_name": TECHNICIANS["dana"],
-        "attendees": ["sam"], "title": "Integrators trade show", "start": trade.isoformat(),
-        "end": (trade + timedelta(days=2)).isoformat(), "location": "McCormick Place, Chicago",
-    })
+    out.append(
+        {
+            "id": "EV-trade-show",
+            "user": "dana",
+            "user_name": TECHNICIANS["dana"],
+            "attendees": ["sam"],
+            "title": "Integrators trade show",
+            "start": trade.isoformat(),
+            "end": (trade + timedelta(days=2)).isoformat(),
+            "location": "McCormick Place, Chicago",
+        }
+    )
     for login in TECHNICIANS:
         vac = today + timedelta(days=rnd.randrange(20, 60))
-        out.append({
-            "id": f"EV-pto-{login}", "user": login, "user_name": TECHNICIANS[login],
-            "title": "Out of office", "start": vac.isoformat(), "all_day": True,
-            "status": "tentative" if login == "sam" else "confirmed",
-        })
-    out.append({
-        "id": "EV-truck-stock", "user": "sam", "user_name": TECHNICIANS["sam"],
-        "title": "Restock van", "start": f"{monday.isoformat()}T16:00",
-        "end": f"{monday.isoformat()}T17:00", "rrule": "FREQ=WEEKLY;BYDAY=FR;COUNT=10",
-    })
+        out.append(
+            {
+                "id": f"EV-pto-{login}",
+                "user": login,
+                "user_name": TECHNICIANS[login],
+                "title": "Out of office",
+                "start": vac.isoformat(),
+                "all_day": True,
+                "status": "tentative" if login == "sam" else "confirmed",
+            }
+        )
+    out.append(
+        {
+            "id": "EV-truck-stock",
+            "user": "sam",
+            "user_name": TECHNICIANS["sam"],
+            "title": "Restock van",
+            "start": f"{monday.isoformat()}T16:00",
+            "end": f"{monday.isoformat()}T17:00",
+            "rrule": "FREQ=WEEKLY;BYDAY=FR;COUNT=10",
+        }
+    )
     return out

@@ -150,7 +150,9 @@ def _offset(delta: timedelta) -> str:
     return f"{sign}{hours:02d}{minutes:02d}" + (f"{seconds:02d}" if seconds else "")
 
 
-def _transitions(tzid: str, first_year: int, last_year: int) -> list[tuple[datetime, timedelta, timedelta, str, bool]]:
+def _transitions(
+    tzid: str, first_year: int, last_year: int
+) -> list[tuple[datetime, timedelta, timedelta, str, bool]]:
     """(utc instant, offset before, offset after, name after, is dst after) per transition."""
     tz = zone(tzid)
     out: list[tuple[datetime, timedelta, timedelta, str, bool]] = []
@@ -223,11 +225,19 @@ def vtimezone(tzid: str, first_year: int = 1970, last_year: int = 2037) -> str:
     init = start.utcoffset() or timedelta()
     groups: dict[tuple[timedelta, timedelta, str, bool], list[datetime]] = {}
     for when, before, after, name, dst in _transitions(tzid, first_year, last_year):
-        groups.setdefault((before, after, name, dst), []).append((when + before).replace(tzinfo=None))
+        groups.setdefault((before, after, name, dst), []).append(
+            (when + before).replace(tzinfo=None)
+        )
     lines = ["BEGIN:VTIMEZONE", "TZID:" + tzid]
 
-    def block(dst: bool, onset: datetime, before: timedelta, after: timedelta, name: str,
-              rrule: str | None) -> None:
+    def block(
+        dst: bool,
+        onset: datetime,
+        before: timedelta,
+        after: timedelta,
+        name: str,
+        rrule: str | None,
+    ) -> None:
         kind = "DAYLIGHT" if dst else "STANDARD"
         lines.append("BEGIN:" + kind)
         lines.append("DTSTART:" + onset.strftime("%Y%m%dT%H%M%S"))

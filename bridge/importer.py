@@ -29,15 +29,17 @@ def read_records(path: Path) -> list[tuple[int | None, object]]:
         raise ValidationError([Problem(None, None, f"cannot read {path}: {exc}")]) from exc
     suffix = path.suffix.lower()
     stripped = text.lstrip()
-    if suffix in (".jsonl", ".ndjson") or (suffix != ".csv" and stripped.startswith("{")
-                                            and _looks_like_lines(stripped)):
+    if suffix in (".jsonl", ".ndjson") or (
+        suffix != ".csv" and stripped.startswith("{") and _looks_like_lines(stripped)
+    ):
         return list(_json_lines(text))
     if suffix == ".json" or stripped.startswith(("[", "{")):
         return list(_json_array(text))
     if suffix in (".csv", ".txt", "") or "," in text.split("\n", 1)[0]:
         return list(_csv(text))
-    raise ValidationError([Problem(None, None, f"{path.name}: unknown format (use .json, "
-                                               ".jsonl or .csv)")])
+    raise ValidationError(
+        [Problem(None, None, f"{path.name}: unknown format (use .json, .jsonl or .csv)")]
+    )
 
 
 def _looks_like_lines(text: str) -> bool:
@@ -58,15 +60,22 @@ def _json_array(text: str) -> Iterator[tuple[int | None, object]]:
     try:
         whole = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValidationError([Problem(None, None, f"not valid JSON: {exc.msg}", exc.lineno)]) from exc
+        raise ValidationError(
+            [Problem(None, None, f"not valid JSON: {exc.msg}", exc.lineno)]
+        ) from exc
     if isinstance(whole, dict) and isinstance(whole.get("events"), list):
         whole = whole["events"]
         start = text.index("[", text.index('"events"'))
     elif isinstance(whole, list):
         start = text.index("[")
     else:
-        raise ValidationError([Problem(None, None, "a JSON file must hold an array of records "
-                                                   "or {\"events\": [...]}", 1)])
+        raise ValidationError(
+            [
+                Problem(
+                    None, None, 'a JSON file must hold an array of records or {"events": [...]}', 1
+                )
+            ]
+        )
     pos = start + 1
     for item in whole:
         while text[pos] in " \t\r\n,":
@@ -99,8 +108,9 @@ def _csv(text: str) -> Iterator[tuple[int | None, object]]:
     for row in reader:
         record: dict[str, object] = {}
         if None in row:
-            raise ValidationError([Problem(None, None, "more cells than header columns",
-                                           reader.line_num)])
+            raise ValidationError(
+                [Problem(None, None, "more cells than header columns", reader.line_num)]
+            )
         for key, value in row.items():
             if value is None or value.strip() == "":
                 continue

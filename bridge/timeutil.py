@@ -37,7 +37,9 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name like America/Chicago)") from exc
+        raise ValueError(
+            f"unknown time zone {name!r} (use an IANA name like America/Chicago)"
+        ) from exc
 
 
 def resolve_local(naive: datetime, tz: ZoneInfo) -> datetime:

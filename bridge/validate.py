@@ -19,13 +19,30 @@ LOGIN_RE = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 TEXT_FIELDS = ("location", "description", "customer", "phone", "url", "number", "work_status")
 FIELDS = frozenset(
     {
-        "id", "user", "user_name", "attendees", "kind", "title", "start", "end", "all_day",
-        "timezone", "status", "rrule", "exdates", "modified", *TEXT_FIELDS,
+        "id",
+        "user",
+        "user_name",
+        "attendees",
+        "kind",
+        "title",
+        "start",
+        "end",
+        "all_day",
+        "timezone",
+        "status",
+        "rrule",
+        "exdates",
+        "modified",
+        *TEXT_FIELDS,
     }
 )
 MAX_TEXT = 20000
-_STATUS = {"confirmed": "confirmed", "tentative": "tentative", "cancelled": "cancelled",
-           "canceled": "cancelled"}
+_STATUS = {
+    "confirmed": "confirmed",
+    "tentative": "tentative",
+    "cancelled": "cancelled",
+    "canceled": "cancelled",
+}
 _TRUE = {"1", "yes", "true", "y", "on"}
 _FALSE = {"0", "no", "false", "n", "off", ""}
 
@@ -91,8 +108,10 @@ def validate_record(
     if not record_id:
         c.fail("id", "is required")
     elif not ID_RE.fullmatch(record_id):
-        c.fail("id", "must be 1-200 letters, digits or . _ : @ + = ~ -, starting with a "
-               "letter or digit")
+        c.fail(
+            "id",
+            "must be 1-200 letters, digits or . _ : @ + = ~ -, starting with a letter or digit",
+        )
     elif path_id is not None and record_id != path_id:
         c.fail("id", f"does not match the id in the URL ({path_id!r})")
 
@@ -184,7 +203,9 @@ def validate_record(
     ), []
 
 
-def _when(c: _Checker, field: str, value: object, tz: Any, *, required: bool) -> datetime | date | None:
+def _when(
+    c: _Checker, field: str, value: object, tz: Any, *, required: bool
+) -> datetime | date | None:
     if value is None or value == "":
         if required:
             c.fail(field, "is required")
@@ -224,7 +245,9 @@ def _span(
         c.fail("end", "is required for a timed event")
         return None
     if not isinstance(end, datetime):
-        c.fail("end", "is a date but start is a time: give both as dates (all-day) or both as times")
+        c.fail(
+            "end", "is a date but start is a time: give both as dates (all-day) or both as times"
+        )
         return None
     assert isinstance(start, datetime)
     if end < start:
@@ -251,19 +274,28 @@ def _rrule(c: _Checker, value: object, start: datetime | date | None, tz: Any) -
             return None
         key = key.upper()
         if key == "UNTIL" and start is not None:
-            val = _until(c, val, start, tz)
-            if val is None:
+            until = _until(c, val, start, tz)
+            if until is None:
                 return None
+            val = until
         out.append(f"{key}={val.upper() if key != 'UNTIL' else val}")
     rule = ";".join(out)
     if not any(p.startswith("FREQ=") for p in out):
         c.fail("rrule", "needs FREQ (RFC 5545 3.3.10)")
         return None
     if start is not None:
-        dtstart = start.replace(tzinfo=None) if isinstance(start, datetime) else datetime.combine(start, time())
+        dtstart = (
+            start.replace(tzinfo=None)
+            if isinstance(start, datetime)
+            else datetime.combine(start, time())
+        )
         try:
-            rrulestr(rule.replace("Z", "") if isinstance(start, date) and not isinstance(start, datetime) else rule,
-                     dtstart=dtstart if "Z" not in rule else dtstart.replace(tzinfo=UTC))
+            rrulestr(
+                rule.replace("Z", "")
+                if isinstance(start, date) and not isinstance(start, datetime)
+                else rule,
+                dtstart=dtstart if "Z" not in rule else dtstart.replace(tzinfo=UTC),
+            )
         except (ValueError, TypeError) as exc:
             c.fail("rrule", f"not a valid RFC 5545 rule: {exc}")
             return None
@@ -319,7 +351,7 @@ def _exdates(
         elif not timed and isinstance(when, datetime):
             when = when.astimezone(tz).date()
         out.append(when)
-    return tuple(sorted(set(out), key=lambda d: (d.isoformat())))
+    return tuple(sorted(set(out), key=lambda d: d.isoformat()))
 
 
 def validate_batch(
@@ -351,8 +383,11 @@ def validate_batch(
 
 def check_ids(ids: Sequence[object]) -> list[str]:
     """Validate a list of ids to delete."""
-    problems = [Problem(str(i), "id", "is not a valid record id") for i in ids
-                if not isinstance(i, str) or not ID_RE.fullmatch(i)]
+    problems = [
+        Problem(str(i), "id", "is not a valid record id")
+        for i in ids
+        if not isinstance(i, str) or not ID_RE.fullmatch(i)
+    ]
     if problems:
         raise ValidationError(problems)
     return [str(i) for i in ids]

@@ -43,8 +43,10 @@ class PostgresServer:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} "
-                "-c fsync=off -c synchronous_commit=off")
+        opts = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} "
+            "-c fsync=off -c synchronous_commit=off"
+        )
         self._run(pg_ctl, "-D", str(data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start")
         self.dsn = f"postgresql://bridge@127.0.0.1:{self.port}/postgres"
         return self
@@ -60,8 +62,11 @@ class PostgresServer:
     def stop(self) -> None:
         pg_ctl = _bin("pg_ctl")
         if pg_ctl and (self.dir / "data").exists():
-            subprocess.run([*self._as, pg_ctl, "-D", str(self.dir / "data"), "-m", "fast",
-                            "-w", "stop"], capture_output=True, timeout=60)
+            subprocess.run(
+                [*self._as, pg_ctl, "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop"],
+                capture_output=True,
+                timeout=60,
+            )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

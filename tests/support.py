@@ -108,11 +108,17 @@ def write_config(folder: Path, text: str = "", *, timezone: str = "America/Chica
     return path
 
 
-def run_cli(*args: str, cwd: Path | None = None, input: str | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, input: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run ``ipoint-bridge`` as a subprocess (host zone forced to something odd on purpose)."""
     env = {**os.environ, "TZ": "Asia/Kathmandu", "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [*CLI, *args], cwd=cwd, input=input, capture_output=True, text=True, timeout=timeout,
+        [*CLI, *args],
+        cwd=cwd,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env=env,
     )

@@ -23,8 +23,9 @@ def load_settings(args: argparse.Namespace) -> config.Settings:
 
 def cmd_check(args: argparse.Namespace) -> int:
     settings = load_settings(args)
-    print(f"{settings.path}: OK (time zone {settings.bridge.timezone}, data in "
-          f"{settings.data_dir})")
+    print(
+        f"{settings.path}: OK (time zone {settings.bridge.timezone}, data in {settings.data_dir})"
+    )
     return 0
 
 
@@ -66,8 +67,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from ..demo import run_demo
 
-    return run_demo(Path(args.data), web_port=args.port, caldav_port=args.caldav_port,
-                    google_port=args.google_port)
+    return run_demo(
+        Path(args.data),
+        web_port=args.port,
+        caldav_port=args.caldav_port,
+        google_port=args.google_port,
+    )
 
 
 def cmd_hash_password(args: argparse.Namespace) -> int:
@@ -87,10 +92,16 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("import", help="import an iPoint export (JSON, JSON lines, CSV)")
     p.add_argument("file")
-    p.add_argument("--replace", action="store_true",
-                   help="the file is the complete set for its users: delete what it lacks")
-    p.add_argument("--user", action="append",
-                   help="with --replace: the users the file is complete for (default: those in it)")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="the file is the complete set for its users: delete what it lacks",
+    )
+    p.add_argument(
+        "--user",
+        action="append",
+        help="with --replace: the users the file is complete for (default: those in it)",
+    )
     p.add_argument("--force", action="store_true", help="skip the mass-delete safety valve")
     p.set_defaults(handler=cmd_import)
 

@@ -33,18 +33,18 @@ class _PGConn:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.raw.cursor() as cur:
-            cur.execute(_sql(sql), list(params))  # type: ignore[arg-type]
+            cur.execute(_sql(sql), list(params))
             return [tuple(r) for r in cur.fetchall()] if cur.description else []
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
         with self.raw.cursor() as cur:
-            cur.executemany(_sql(sql), [list(r) for r in rows])  # type: ignore[arg-type]
+            cur.executemany(_sql(sql), [list(r) for r in rows])
 
     def insert_returning(self, sql: str, params: Sequence[Any]) -> int:
         with self.raw.cursor() as cur:
-            cur.execute(_sql(sql), list(params))  # type: ignore[arg-type]
+            cur.execute(_sql(sql), list(params))
             row = cur.fetchone()
         assert row is not None
         return int(row[0])
@@ -69,8 +69,10 @@ class PostgresDatabase:
                 raw = psycopg.connect(self.dsn, autocommit=True)
             except psycopg.Error as exc:
                 # The DSN may hold a password: name the failure, not the DSN.
-                raise StoreError(f"cannot connect to PostgreSQL: {exc.__class__.__name__}: "
-                                 f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
+                raise StoreError(
+                    f"cannot connect to PostgreSQL: {exc.__class__.__name__}: "
+                    f"{str(exc).splitlines()[0] if str(exc) else ''}"
+                ) from exc
             with self._lock:
                 self._all.append(raw)
             self._local.conn = raw

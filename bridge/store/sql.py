@@ -124,7 +124,9 @@ class SQLEventStore:
             existing = self._load(conn, [*ids, *deletes])
             deletes = list(deletes)
             if replace_users is not None:
-                extra = self._replace_deletes(conn, replace_users, set(ids), max_delete_share, force)
+                extra = self._replace_deletes(
+                    conn, replace_users, set(ids), max_delete_share, force
+                )
                 existing.update(self._load(conn, extra))
                 deletes.extend(extra)
             outcomes: list[ApplyOutcome] = []
@@ -184,7 +186,9 @@ class SQLEventStore:
             raise SafetyValveError(len(extra), len(owned), max_share)
         return extra
 
-    def _log(self, conn: Connection, event_id: str, op: str, revision: int, cals: str, now: float) -> int:
+    def _log(
+        self, conn: Connection, event_id: str, op: str, revision: int, cals: str, now: float
+    ) -> int:
         return conn.insert_returning(
             "INSERT INTO change_log (event_id, op, revision, calendars, at) "
             "VALUES (?, ?, ?, ?, ?) RETURNING seq",
@@ -198,12 +202,18 @@ class SQLEventStore:
         live = old is not None and not old[3]
         if live and old is not None:
             stored_modified = old[4]
-            if record.modified and stored_modified and record.modified.timestamp() < stored_modified:
+            if (
+                record.modified
+                and stored_modified
+                and record.modified.timestamp() < stored_modified
+            ):
                 return ApplyOutcome(
                     record.id, "stale", int(old[2]), "modified is older than the stored record"
                 ), 0
             if old[1] == digest:
-                if record.modified and (not stored_modified or record.modified.timestamp() > stored_modified):
+                if record.modified and (
+                    not stored_modified or record.modified.timestamp() > stored_modified
+                ):
                     conn.execute(
                         "UPDATE events SET modified = ? WHERE id = ?",
                         (record.modified.timestamp(), record.id),
@@ -231,8 +241,21 @@ class SQLEventStore:
             "ics = excluded.ics, hash = excluded.hash, etag = excluded.etag, "
             "revision = excluded.revision, deleted = 0, modified = excluded.modified, "
             "created = excluded.created, updated = excluded.updated, seq = excluded.seq",
-            (record.id, record.user, cals, record.timezone, data, ics, digest, etag, revision,
-             modified, created, now, seq),
+            (
+                record.id,
+                record.user,
+                cals,
+                record.timezone,
+                data,
+                ics,
+                digest,
+                etag,
+                revision,
+                modified,
+                created,
+                now,
+                seq,
+            ),
         )
         start, end, long = span(record)
         rows: list[tuple[Any, ...]] = [
@@ -270,11 +293,14 @@ class SQLEventStore:
         )
         return ApplyOutcome(event_id, "deleted", revision), seq
 
-    def _touch_users(self, conn: Connection, names: dict[str, str | None], now: float, seq: int) -> None:
+    def _touch_users(
+        self, conn: Connection, names: dict[str, str | None], now: float, seq: int
+    ) -> None:
         if not names:
             return
         conn.executemany(
-            "INSERT INTO users (login, name, created) VALUES (?, ?, ?) ON CONFLICT (login) DO NOTHING",
+            "INSERT INTO users (login, name, created) VALUES (?, ?, ?) "
+            "ON CONFLICT (login) DO NOTHING",
             [(login, name, now) for login, name in names.items()],
         )
         renamed = [(name, seq, login, name) for login, name in names.items() if name]
@@ -333,9 +359,7 @@ class SQLEventStore:
 
     def calendar_state(self, calendar: str) -> CalendarState | None:
         with self.db.snapshot() as conn:
-            users = conn.execute(
-                "SELECT meta_seq, created FROM users WHERE login = ?", (calendar,)
-            )
+            users = conn.execute("SELECT meta_seq, created FROM users WHERE login = ?", (calendar,))
             if not users:
                 return None
             rows = conn.execute("SELECT max(seq) FROM entries WHERE calendar = ?", (calendar,))

@@ -44,7 +44,9 @@ async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamRespo
         return _json_error(403, "the push API is disabled: set [web] ingest_token")
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    ):
         response = _json_error(401, "missing or wrong bearer token")
         response.headers["WWW-Authenticate"] = 'Bearer realm="ipoint-bridge"'
         return response
@@ -126,8 +128,9 @@ async def post_batch(request: web.Request) -> web.Response:
         deletes = body.get("deletes", [])
         unknown = set(body) - {"events", "deletes"}
         if unknown or not isinstance(events, list) or not isinstance(deletes, list):
-            return _json_error(400, 'body must be an array of records or {"events": [...], '
-                                    '"deletes": [ids]}')
+            return _json_error(
+                400, 'body must be an array of records or {"events": [...], "deletes": [ids]}'
+            )
     elif isinstance(body, list):
         events = body
     else:
@@ -138,13 +141,16 @@ async def post_batch(request: web.Request) -> web.Response:
         )
         ids = check_ids(deletes)
     except ValidationError as exc:
-        return _json_error(422, f"{len(exc.problems)} problem(s); nothing was changed",
-                           list(exc.problems))
+        return _json_error(
+            422, f"{len(exc.problems)} problem(s); nothing was changed", list(exc.problems)
+        )
     both = {r.id for r in records} & set(ids)
     if both:
-        return _json_error(422, "nothing was changed", [
-            Problem(i, "id", "is both written and deleted in this batch") for i in sorted(both)
-        ])
+        return _json_error(
+            422,
+            "nothing was changed",
+            [Problem(i, "id", "is both written and deleted in this batch") for i in sorted(both)],
+        )
     result = await asyncio.to_thread(request.app[STORE].apply, records, ids)
     summary = result.summary()
     logger.info("batch of %d records, %d deletes: %s", len(records), len(ids), summary)

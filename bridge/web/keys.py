@@ -8,4 +8,4 @@ from ..config import Settings
 from ..store import EventStore
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
-STORE: web.AppKey[EventStore] = web.AppKey("store", EventStore)  # type: ignore[type-abstract]
+STORE: web.AppKey[EventStore] = web.AppKey("store", EventStore)

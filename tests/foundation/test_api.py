@@ -17,15 +17,21 @@ AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    path = write_config(tmp_path, f"[web]\ningest_token = {TOKEN}\nmax_body_bytes = 65536\n"
-                                  "[caldav]\nenabled = no\n")
+    path = write_config(
+        tmp_path, f"[web]\ningest_token = {TOKEN}\nmax_body_bytes = 65536\n[caldav]\nenabled = no\n"
+    )
     with ServerThread(create_app(config.load(path), mirror=False)) as srv:
         yield srv.url
 
 
 def event(id: str, **fields: object) -> dict[str, object]:
-    body: dict[str, object] = {"id": id, "user": "chris", "title": f"Job {id}",
-                               "start": "2026-12-01T09:00", "end": "2026-12-01T10:00"}
+    body: dict[str, object] = {
+        "id": id,
+        "user": "chris",
+        "title": f"Job {id}",
+        "start": "2026-12-01T09:00",
+        "end": "2026-12-01T10:00",
+    }
     body.update(fields)
     return body
 
@@ -68,10 +74,17 @@ def test_batch_is_all_or_nothing_and_lists_every_problem(server: str) -> None:
     good = {"events": [event("a"), event("b")], "deletes": []}
     answer = http("POST", f"{server}/api/v1/events", good, AUTH)
     assert answer.status == 200 and answer.json()["summary"]["created"] == 2
-    answer = http("POST", f"{server}/api/v1/events", {"events": [event("c")], "deletes": ["a"]},
-                  AUTH)
-    assert answer.json()["summary"] == {"created": 1, "updated": 0, "unchanged": 0, "stale": 0,
-                                        "deleted": 1, "absent": 0}
+    answer = http(
+        "POST", f"{server}/api/v1/events", {"events": [event("c")], "deletes": ["a"]}, AUTH
+    )
+    assert answer.json()["summary"] == {
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "stale": 0,
+        "deleted": 1,
+        "absent": 0,
+    }
 
 
 def test_stale_push_is_409_and_ignored(server: str) -> None:

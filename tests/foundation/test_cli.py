@@ -41,13 +41,16 @@ def test_example_config_is_complete_and_valid() -> None:
 
 def test_import_formats(tmp_path: Path) -> None:
     cfg = write_config(tmp_path)
-    (tmp_path / "a.json").write_text(json.dumps([
-        {"id": "j1", "user": "chris", "title": "A", "start": "2026-12-01"}]))
+    (tmp_path / "a.json").write_text(
+        json.dumps([{"id": "j1", "user": "chris", "title": "A", "start": "2026-12-01"}])
+    )
     (tmp_path / "b.jsonl").write_text(
-        json.dumps({"id": "l1", "user": "dana", "title": "B", "start": "2026-12-01"}) + "\n")
+        json.dumps({"id": "l1", "user": "dana", "title": "B", "start": "2026-12-01"}) + "\n"
+    )
     (tmp_path / "c.csv").write_text(
         "id,user,title,start,end,attendees\n"
-        'c1,sam,"Rack, wire",2026-12-01T09:00,2026-12-01T10:00,"chris,dana"\n')
+        'c1,sam,"Rack, wire",2026-12-01T09:00,2026-12-01T10:00,"chris,dana"\n'
+    )
     for name in ("a.json", "b.jsonl", "c.csv"):
         result = run_cli("-c", str(cfg), "import", str(tmp_path / name))
         assert result.returncode == 0, result.stderr
@@ -58,13 +61,15 @@ def test_bad_file_exits_2_with_line_numbers_and_changes_nothing(tmp_path: Path) 
     cfg = write_config(tmp_path)
     (tmp_path / "bad.json").write_text(
         '[\n  {"id": "ok", "user": "chris", "title": "A", "start": "2026-12-01"},\n'
-        '  {"id": "x", "user": "chris", "title": "B",\n   "start": "2026-12-40"}\n]\n')
+        '  {"id": "x", "user": "chris", "title": "B",\n   "start": "2026-12-40"}\n]\n'
+    )
     result = run_cli("-c", str(cfg), "import", str(tmp_path / "bad.json"))
     assert result.returncode == 2
     assert "line 3, record 'x', field 'start'" in result.stderr
     assert "nothing was changed" in result.stderr
-    (tmp_path / "bad.csv").write_text("id,user,title,start\nc1,chris,ok,2026-12-01\n"
-                                      "c2,chris,,2026-12-01\n")
+    (tmp_path / "bad.csv").write_text(
+        "id,user,title,start\nc1,chris,ok,2026-12-01\nc2,chris,,2026-12-01\n"
+    )
     result = run_cli("-c", str(cfg), "import", str(tmp_path / "bad.csv"))
     assert result.returncode == 2 and "line 3, record 'c2', field 'title'" in result.stderr
     assert stored_ids(cfg) == set()
@@ -72,8 +77,7 @@ def test_bad_file_exits_2_with_line_numbers_and_changes_nothing(tmp_path: Path) 
 
 def test_replace_deletes_missing_with_safety_valve(tmp_path: Path) -> None:
     cfg = write_config(tmp_path)
-    rows = [{"id": f"w{i}", "user": "chris", "title": "A", "start": "2026-12-01"}
-            for i in range(8)]
+    rows = [{"id": f"w{i}", "user": "chris", "title": "A", "start": "2026-12-01"} for i in range(8)]
     full = tmp_path / "full.jsonl"
     full.write_text("\n".join(json.dumps(r) for r in rows))
     assert run_cli("-c", str(cfg), "import", str(full)).returncode == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import icalendar
+import pytest
 import vobject
 
 from bridge.ical import calendar_text, escape_text, fold, render_vevent, vtimezone
@@ -15,8 +16,13 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def rec(**fields: object):
-    raw: dict[str, object] = {"id": "wo-9", "user": "chris", "title": "Install, mount; test",
-                              "start": "2026-12-01T09:00", "end": "2026-12-01T10:00"}
+    raw: dict[str, object] = {
+        "id": "wo-9",
+        "user": "chris",
+        "title": "Install, mount; test",
+        "start": "2026-12-01T09:00",
+        "end": "2026-12-01T10:00",
+    }
     raw.update(fields)
     record, problems = validate_record(raw, "America/Chicago")
     assert record is not None, problems
@@ -33,9 +39,16 @@ def test_escape_and_fold_octets() -> None:
 
 
 def test_event_parses_with_icalendar_and_vobject() -> None:
-    r = rec(kind="work_order", number="WO-1042", customer="Acme", phone="555-0100",
-            location="12 Main St, Springfield", description="Bring the ladder\nand cable",
-            rrule="FREQ=WEEKLY;COUNT=4", exdates=["2026-12-08T09:00"])
+    r = rec(
+        kind="work_order",
+        number="WO-1042",
+        customer="Acme",
+        phone="555-0100",
+        location="12 Main St, Springfield",
+        description="Bring the ladder\nand cable",
+        rrule="FREQ=WEEKLY;COUNT=4",
+        exdates=["2026-12-08T09:00"],
+    )
     text = calendar_text([render_vevent(r, 3, NOW - timedelta(days=1), NOW)], [r.timezone])
     cal = icalendar.Calendar.from_ical(text)
     ev = next(iter(cal.walk("VEVENT")))
@@ -60,28 +73,37 @@ def test_all_day_is_value_date_with_exclusive_end() -> None:
     assert "DTEND;VALUE=DATE:20261226\r\n" in block
 
 
-import pytest
-
-
-@pytest.mark.parametrize("tzid", ["America/Chicago", "Europe/Berlin", "Australia/Sydney",
-                                  "Asia/Kolkata", "America/Sao_Paulo"])
+@pytest.mark.parametrize(
+    "tzid",
+    ["America/Chicago", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "America/Sao_Paulo"],
+)
 def test_vtimezone_matches_zoneinfo_every_week(tzid: str) -> None:
     text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n" + vtimezone(tzid) + "END:VCALENDAR\r\n"
     parsed = vobject.readOne(text).vtimezone.gettzinfo()
     real = zone(tzid)
     moment = datetime(2000, 1, 1, 12, 0)
     while moment.year < 2036:
-        assert moment.replace(tzinfo=parsed).utcoffset() == moment.replace(tzinfo=real).utcoffset(), moment
+        assert (
+            moment.replace(tzinfo=parsed).utcoffset() == moment.replace(tzinfo=real).utcoffset()
+        ), moment
         moment += timedelta(days=7)
 
 
 def test_vtimezone_offsets_match_zoneinfo() -> None:
-    text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n" + vtimezone("America/Chicago") + \
-        "END:VCALENDAR\r\n"
+    text = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n"
+        + vtimezone("America/Chicago")
+        + "END:VCALENDAR\r\n"
+    )
     tzinfo = vobject.readOne(text).vtimezone.gettzinfo()
     chicago = zone("America/Chicago")
-    for moment in (datetime(2026, 3, 8, 1, 59), datetime(2026, 3, 8, 3, 0),
-                   datetime(2026, 11, 1, 0, 59), datetime(2026, 11, 1, 2, 0),
-                   datetime(2027, 7, 1, 12, 0), date(1999, 1, 1)):
+    for moment in (
+        datetime(2026, 3, 8, 1, 59),
+        datetime(2026, 3, 8, 3, 0),
+        datetime(2026, 11, 1, 0, 59),
+        datetime(2026, 11, 1, 2, 0),
+        datetime(2027, 7, 1, 12, 0),
+        date(1999, 1, 1),
+    ):
         naive = moment if isinstance(moment, datetime) else datetime(1999, 1, 1)
         assert naive.replace(tzinfo=tzinfo).utcoffset() == naive.replace(tzinfo=chicago).utcoffset()

@@ -19,8 +19,13 @@ TZ = "America/Chicago"
 
 
 def rec(id: str, user: str = "chris", **fields: object):
-    raw: dict[str, object] = {"id": id, "user": user, "title": f"Job {id}",
-                              "start": "2026-12-01T09:00", "end": "2026-12-01T10:00"}
+    raw: dict[str, object] = {
+        "id": id,
+        "user": user,
+        "title": f"Job {id}",
+        "start": "2026-12-01T09:00",
+        "end": "2026-12-01T10:00",
+    }
     raw.update(fields)
     record, problems = validate_record(raw, TZ)
     assert record is not None, problems
@@ -89,18 +94,28 @@ def test_incremental_changes_cost_only_the_changes(store: SQLEventStore) -> None
 
 
 def test_range_queries_use_overlap_and_recurrence(store: SQLEventStore) -> None:
-    store.apply([
-        rec("in", start="2026-12-02T09:00", end="2026-12-02T10:00"),
-        rec("edge", start="2026-12-01T08:00", end="2026-12-01T09:00"),
-        rec("long", start="2026-11-01", end="2026-12-31"),
-        rec("weekly", start="2026-10-06T09:00", end="2026-10-06T10:00", rrule="FREQ=WEEKLY"),
-        rec("ended", start="2026-01-06T09:00", end="2026-01-06T10:00",
-            rrule="FREQ=WEEKLY;COUNT=3"),
-        rec("later", start="2027-01-05T09:00", end="2027-01-05T10:00"),
-    ])
+    store.apply(
+        [
+            rec("in", start="2026-12-02T09:00", end="2026-12-02T10:00"),
+            rec("edge", start="2026-12-01T08:00", end="2026-12-01T09:00"),
+            rec("long", start="2026-11-01", end="2026-12-31"),
+            rec("weekly", start="2026-10-06T09:00", end="2026-10-06T10:00", rrule="FREQ=WEEKLY"),
+            rec(
+                "ended",
+                start="2026-01-06T09:00",
+                end="2026-01-06T10:00",
+                rrule="FREQ=WEEKLY;COUNT=3",
+            ),
+            rec("later", start="2027-01-05T09:00", end="2027-01-05T10:00"),
+        ]
+    )
     tz = zone(TZ)
-    found = {e.id for e in store.iter_range("chris", datetime(2026, 12, 1, 9, tzinfo=tz),
-                                            datetime(2026, 12, 8, tzinfo=tz))}
+    found = {
+        e.id
+        for e in store.iter_range(
+            "chris", datetime(2026, 12, 1, 9, tzinfo=tz), datetime(2026, 12, 8, tzinfo=tz)
+        )
+    }
     assert found == {"in", "long", "weekly"}
 
 
@@ -109,8 +124,9 @@ def test_replace_import_safety_valve(store: SQLEventStore) -> None:
     with pytest.raises(SafetyValveError):
         store.apply([rec("0")], replace_users={"chris"}, max_delete_share=0.25)
     assert store.get("5") is not None  # nothing changed
-    result = store.apply([rec(str(i)) for i in range(8)], replace_users={"chris"},
-                         max_delete_share=0.25)
+    result = store.apply(
+        [rec(str(i)) for i in range(8)], replace_users={"chris"}, max_delete_share=0.25
+    )
     assert result.count("deleted") == 2 and store.get("9") is None
     assert store.get("d1") is not None  # other users untouched
     forced = store.apply([], replace_users={"chris"}, max_delete_share=0.25, force=True)

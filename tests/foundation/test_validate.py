@@ -22,8 +22,13 @@ def ok(**fields: object):
 
 
 def problems(**fields: object) -> list[tuple[str | None, str]]:
-    base: dict[str, object] = {"id": "wo-1", "user": "chris", "title": "Install",
-                               "start": "2026-12-01T09:00", "end": "2026-12-01T10:00"}
+    base: dict[str, object] = {
+        "id": "wo-1",
+        "user": "chris",
+        "title": "Install",
+        "start": "2026-12-01T09:00",
+        "end": "2026-12-01T10:00",
+    }
     base.update(fields)
     record, found = validate_record({k: v for k, v in base.items() if v is not ...}, TZ)
     assert record is None
@@ -90,8 +95,12 @@ def test_filemaker_modified_is_read_in_shop_zone() -> None:
 
 
 def test_rrule_until_becomes_utc_for_timed_series() -> None:
-    r = ok(start="2026-12-01T09:00", end="2026-12-01T10:00",
-           rrule="RRULE:FREQ=WEEKLY;BYDAY=TU;UNTIL=20270330", exdates=["2026-12-08"])
+    r = ok(
+        start="2026-12-01T09:00",
+        end="2026-12-01T10:00",
+        rrule="RRULE:FREQ=WEEKLY;BYDAY=TU;UNTIL=20270330",
+        exdates=["2026-12-08"],
+    )
     assert r.rrule == "FREQ=WEEKLY;BYDAY=TU;UNTIL=20270331T045959Z"
     assert r.exdates == (datetime(2026, 12, 8, 9, 0, tzinfo=r.start.tzinfo),)
 
