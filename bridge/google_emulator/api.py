@@ -1,0 +1,173 @@
+"""The API call model shared by direct HTTP requests and batch parts.
+
+An :class:`ApiRequest` is transport-free (method, encoded path, query, headers, body), so the batch
+endpoint can run each inner request through exactly the same pipeline as a direct one.
+Handlers receive a :class:`Ctx` and return a :class:`Result` or raise ``ApiError``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from multidict import CIMultiDict, MultiDict
+
+from bridge.google_emulator import errors
+from bridge.google_emulator.model import Account
+
+if TYPE_CHECKING:
+    from bridge.google_emulator.engine import Engine
+    from bridge.google_emulator.oauth_store import AccessToken
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRequest:
+    method: str
+    raw_path: str
+    query: MultiDict[str]
+    headers: CIMultiDict[str]
+    body: bytes
+    base_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    status: int = 200
+    body: JSON | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResponse:
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+    #: Set by a "lose response" fault in drop mode: the write happened, the answer never arrives.
+    drop_connection: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One API method: HTTP verb, path template (``{name}`` segments), id, scopes, quota cost."""
+
+    verb: str
+    template: tuple[str, ...]
+    method_id: str
+    handler: Callable[[Ctx], Result]
+    scopes: frozenset[str]
+    write: bool
+    cost: int = 1
+
+    def match(self, verb: str, segments: list[str]) -> dict[str, str] | None:
+        if verb != self.verb or len(segments) != len(self.template):
+            return None
+        params: dict[str, str] = {}
+        for want, got in zip(self.template, segments, strict=True):
+            if want.startswith("{"):
+                if not got:
+                    return None
+                params[want[1:-1]] = got
+            elif want != got:
+                return None
+        return params
+
+
+@dataclass(slots=True)
+class Ctx:
+    engine: Engine
+    req: ApiRequest
+    route: Route
+    params: dict[str, str]
+    user: Account
+    token: AccessToken
+    _body: JSON | None = field(default=None)
+
+    @property
+    def email(self) -> str:
+        return self.user.email
+
+    def body(self) -> JSON:
+        """The JSON request body; 400 ``parseError`` when it is not an object."""
+        if self._body is None:
+            try:
+                value = json.loads(self.req.body or b"{}")
+            except ValueError as exc:
+                raise errors.ApiError(400, "parseError", "Parse Error") from exc
+            if not isinstance(value, dict):
+                raise errors.ApiError(400, "parseError", "Parse Error")
+            self._body = value
+        return self._body
+
+    def q(self, name: str) -> str | None:
+        return self.req.query.get(name)
+
+    def q_all(self, name: str) -> list[str]:
+        return list(self.req.query.getall(name, []))
+
+    def q_bool(self, name: str, default: bool = False) -> bool:
+        value = self.q(name)
+        if value is None:
+            return default
+        if value.lower() in ("true", "1"):
+            return True
+        if value.lower() in ("false", "0"):
+            return False
+        raise errors.invalid(
+            f"Invalid value '{value}'. Values must match the boolean type.", location=name
+        )
+
+    def q_int(self, name: str, default: int, low: int, high: int | None = None) -> int:
+        """An integer parameter; values above ``high`` are capped (Google caps page sizes)."""
+        value = self.q(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError as exc:
+            raise errors.invalid(f"Invalid value '{value}'.", location=name) from exc
+        if number < low:
+            raise errors.invalid(f"Invalid value '{value}'.", location=name)
+        return min(number, high) if high is not None else number
+
+
+def calendar_of(ctx: Ctx, level: str, param: str = "calendarId") -> Any:
+    """The calendar named by a path parameter, checked for the caller's role and token scope.
+
+    With only ``calendar.app.created`` among the method's scopes, Google lets the app reach just
+    the calendars it created; others look absent (404).
+    """
+    store = ctx.engine.store
+    cal = store.resolve(ctx.email, ctx.params[param])
+    store.require(ctx.email, cal, level)
+    granted = set(ctx.token.scopes) & ctx.route.scopes
+    if granted == {APP_CREATED} and cal.created_by_client != ctx.token.client_id:
+        raise errors.not_found()
+    return cal
+
+
+SCOPE_PREFIX = "https://www.googleapis.com/auth/"
+APP_CREATED = SCOPE_PREFIX + "calendar.app.created"
+
+
+def scopes(*names: str) -> frozenset[str]:
+    """Full scope URLs from short names (``calendar.events`` ...)."""
+    return frozenset(SCOPE_PREFIX + name for name in names)
+
+
+def route(
+    verb: str,
+    path: str,
+    method_id: str,
+    handler: Callable[[Ctx], Result],
+    scope_names: tuple[str, ...],
+    *,
+    write: bool,
+    cost: int = 1,
+) -> Route:
+    """A route under ``/calendar/v3/``; ``scope_names`` are those of the discovery document."""
+    template = ("calendar", "v3", *path.split("/"))
+    return Route(verb, template, method_id, handler, scopes(*scope_names), write, cost)
