@@ -81,7 +81,9 @@ def units(
 def series_units(
     cal: CalendarRec, rec: EventRec, until: datetime, after: datetime | None
 ) -> Iterator[Unit]:
-    for original in recurrence.occurrences(rec.body, cal.time_zone, until=until, after=after):
+    """The instances of a series; an infinite one is cut at ``until`` (timeMax or a horizon)."""
+    end = None if recurrence.is_finite(rec.body) else until
+    for original in recurrence.occurrences(rec.body, cal.time_zone, until=end, after=after):
         instance_id = f"{rec.id}_{recurrence.stamp(original)}"
         exception = cal.events.get(instance_id)
         yield Unit(instance_id, exception) if exception else Unit(instance_id, rec, original)
@@ -91,10 +93,7 @@ def _overlaps(unit: Unit, cal: CalendarRec, lo: datetime | None, hi: datetime | 
     if lo is None and hi is None:
         return True
     if unit.original is None and unit.rec.body.get("recurrence"):
-        horizon = hi or datetime.now(UTC) + timedelta(days=3650)
-        for original in recurrence.occurrences(
-            unit.rec.body, cal.time_zone, until=horizon, after=lo
-        ):
+        for original in recurrence.occurrences(unit.rec.body, cal.time_zone, until=hi, after=lo):
             if _overlaps(Unit(unit.id, unit.rec, original), cal, lo, hi):
                 return True
         return False

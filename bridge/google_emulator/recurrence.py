@@ -114,22 +114,28 @@ def duration(body: JSON, cal_tz: str) -> timedelta:
     return timedelta(days=(last - first).days)
 
 
+def is_finite(body: JSON) -> bool:
+    """Whether every RRULE/EXRULE line ends (COUNT or UNTIL)."""
+    rules = [r.upper() for r in body.get("recurrence", []) if r.upper().startswith("RRULE")]
+    return all("COUNT=" in r or "UNTIL=" in r for r in rules)
+
+
 def occurrences(
     body: JSON,
     cal_tz: str,
     *,
-    until: datetime,
+    until: datetime | None,
     after: datetime | None = None,
 ) -> Iterator[Start]:
-    """Instance starts (aware datetimes, or dates) from ``after`` (exclusive of instances ending
-    before it) up to ``until``; at most 5000."""
+    """Instance starts (aware datetimes, or dates) from about ``after`` up to ``until`` (``None``:
+    to the end of a finite series); at most 5000. Callers filter the edges exactly."""
     rset, _, tz, all_day = _ruleset(body, cal_tz)
     span = duration(body, cal_tz)
     lower = None if after is None else _naive_local(after, tz) - span - timedelta(days=1)
-    upper = _naive_local(until, tz) + timedelta(days=1)
+    upper = None if until is None else _naive_local(until, tz) + timedelta(days=1)
     source = rset if lower is None else rset.xafter(lower, inc=True)
     for count, naive in enumerate(source):
-        if naive > upper or count >= _MAX_INSTANCES:
+        if upper is not None and naive > upper or count >= _MAX_INSTANCES:
             return
         yield naive.date() if all_day else naive.replace(tzinfo=tz)
 
