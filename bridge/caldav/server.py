@@ -1,0 +1,170 @@
+"""The CalDAV server: Radicale with the iPoint plugin on a background thread, with a clean stop.
+
+Radicale's own ``serve()`` builds its application inside (no room for the WSGI front) and starts
+a thread per request. Here Radicale's request handler runs on a fixed pool of worker threads:
+the store keeps one database connection per thread, so a pool bounds connections, and it caps
+concurrency like Radicale's ``max_connections``.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import wsgiref.simple_server
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import bcrypt
+from radicale.app import Application
+from radicale.server import RequestHandler
+
+from ..config import Settings
+from ..runtime import open_store
+from ..store import EventStore
+from . import htpasswd
+from .front import Front
+from .rights import write_rights
+from .settings import htpasswd_path, radicale_configuration, rights_path
+
+logger = logging.getLogger(__name__)
+
+
+class PooledWSGIServer(wsgiref.simple_server.WSGIServer):
+    """wsgiref's server with Radicale's request handler on a fixed thread pool."""
+
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], workers: int, timeout: float) -> None:
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.address_family = family
+        super().__init__(address, RequestHandler)
+        self._timeout = timeout
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="caldav")
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        request, address = self.socket.accept()
+        if self._timeout > 0:
+            request.settimeout(self._timeout)
+        return request, address
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._pool.submit(self._work, request, client_address)
+
+    def _work(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        logger.warning("CalDAV request from %s failed", client_address, exc_info=True)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class CalDAVHandle:
+    """A running CalDAV server. ``url`` is where it listens; ``stop()`` ends it."""
+
+    url: str
+    host: str
+    port: int
+    public_url: str
+    _server: PooledWSGIServer
+    _thread: threading.Thread
+    _application: Any
+    _store: EventStore
+    _owns_store: bool
+    _stopped: bool = field(default=False)
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(30)
+        if self._owns_store:
+            self._store.close()
+        logger.info("CalDAV server stopped")
+
+
+def _ensure_service_login(settings: Settings) -> None:
+    user, password = settings.caldav.service_user, settings.caldav.service_password
+    path = htpasswd_path(settings)
+    htpasswd.ensure_file(path)
+    if not (user and password):
+        return
+    digest = htpasswd.digest_of(path, user)
+    if digest is None or not bcrypt.checkpw(password.encode(), digest.encode()):
+        htpasswd.set_password(path, user, password)
+
+
+def start_caldav(
+    settings: Settings,
+    *,
+    store: EventStore | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    workers: int = 8,
+    radicale_overrides: Mapping[str, Mapping[str, str]] | None = None,
+) -> CalDAVHandle:
+    """Start the CalDAV server for ``settings`` and return once it accepts connections.
+
+    Writes the rights file, makes sure the htpasswd file exists (and holds the mirror's service
+    login when ``[caldav] service_password`` is set), creates the calendars declared in
+    ``[calendar:LOGIN]`` sections, and listens on ``host``/``port`` (default: ``[caldav]``;
+    port 0 picks a free one).
+
+    Args:
+        store: an open store to share (the caller closes it); None opens one, closed on stop.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    write_rights(settings, rights_path(settings))
+    _ensure_service_login(settings)
+    owns = store is None
+    store = open_store(settings) if store is None else store
+    try:
+        for login, cal in settings.calendars.items():
+            store.ensure_user(login, cal.name or None)
+        bind_host = host or settings.caldav.host
+        bind_port = settings.caldav.port if port is None else port
+        configuration = radicale_configuration(settings, store=store, overrides=radicale_overrides)
+        if settings.bridge.log_level != "debug":
+            # Radicale logs every request at INFO; the bridge's own log stays readable.
+            logging.getLogger("radicale").setLevel(logging.WARNING)
+        application = Application(configuration)
+        server = PooledWSGIServer(
+            (bind_host, bind_port), workers, configuration.get("server", "timeout")
+        )
+    except BaseException:
+        if owns:
+            store.close()
+        raise
+    server.set_app(Front(application, settings, store))
+    real_port = int(server.server_address[1])
+    shown = f"[{bind_host}]" if ":" in bind_host else bind_host
+    url = f"http://{shown}:{real_port}"
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="caldav", daemon=True
+    )
+    thread.start()
+    logger.info("CalDAV server listening on %s", url)
+    return CalDAVHandle(
+        url=url,
+        host=bind_host,
+        port=real_port,
+        public_url=settings.caldav.base_url or url,
+        _server=server,
+        _thread=thread,
+        _application=application,
+        _store=store,
+        _owns_store=owns,
+    )
