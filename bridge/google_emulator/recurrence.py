@@ -135,7 +135,7 @@ def occurrences(
     upper = None if until is None else _naive_local(until, tz) + timedelta(days=1)
     source = rset if lower is None else rset.xafter(lower, inc=True)
     for count, naive in enumerate(source):
-        if upper is not None and naive > upper or count >= _MAX_INSTANCES:
+        if (upper is not None and naive > upper) or count >= _MAX_INSTANCES:
             return
         yield naive.date() if all_day else naive.replace(tzinfo=tz)
 

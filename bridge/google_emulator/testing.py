@@ -28,6 +28,20 @@ from bridge.google_emulator.settings import EmulatorSettings
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 
 
+def api_endpoint(base_url: str) -> str:
+    """What to pass as ``client_options={"api_endpoint": ...}`` to ``build("calendar", "v3")``.
+
+    google-api-python-client uses ``api_endpoint`` *instead of* ``rootUrl + servicePath``, so it
+    must include ``calendar/v3/`` (Google's own value is ``https://www.googleapis.com/calendar/v3/``).
+    """
+    return base_url.rstrip("/") + "/calendar/v3/"
+
+
+def batch_uri(base_url: str) -> str:
+    """``BatchHttpRequest(batch_uri=...)``: ``rootUrl + batchPath`` of the discovery document."""
+    return base_url.rstrip("/") + "/batch/calendar/v3"
+
+
 async def _start(settings: EmulatorSettings) -> tuple[web.AppRunner, str]:
     runner = web.AppRunner(create_app(settings))
     await runner.setup()
@@ -93,6 +107,14 @@ class EmulatorThread:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    @property
+    def api_endpoint(self) -> str:
+        return api_endpoint(self.base_url)
+
+    @property
+    def batch_uri(self) -> str:
+        return batch_uri(self.base_url)
 
     def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """Call the control API (``path`` relative to ``/_emulator/``); returns the JSON answer."""
