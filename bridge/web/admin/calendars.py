@@ -1,0 +1,117 @@
+"""Step 3, "User calendars": one card per technician with every address a person needs.
+
+Built from the store (technicians and their secret feed tokens), the INI (sharing) and the
+mirror's status (Google calendar, last mirror time, pending changes, last error).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from ...caldav.layout import own_path
+from ...config import Settings
+from ...google.client import calendar_link, public_ical_url
+from ...store import EventStore
+from .ports import CalendarMirrorStatus, MirrorControl
+
+FEED_PREFIX = "/feeds/"
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarCard:
+    login: str
+    name: str
+    google_name: str
+    google_link: str
+    shared_with: tuple[str, ...]
+    public_ical_url: str
+    caldav_url: str
+    feed_url: str
+    webcal_url: str
+    last_mirrored: str
+    pending: int
+    last_error: str
+    mirrored: bool
+
+
+def feed_url(settings: Settings, token: str) -> str:
+    """The secret subscription address (https in production: Outlook on the web needs it)."""
+    return f"{settings.bridge.base_url}{FEED_PREFIX}{token}.ics"
+
+
+def webcal(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(("webcal", *parts[1:]))
+
+
+def caldav_url(settings: Settings, login: str) -> str:
+    return settings.caldav_url().rstrip("/") + own_path(login).url_path
+
+
+def ago(at: float | None, now: float) -> str:
+    if at is None:
+        return "never"
+    seconds = max(0, int(now - at))
+    if seconds < 60:
+        return "just now" if seconds < 5 else f"{seconds} seconds ago"
+    if seconds < 3600:
+        return f"{seconds // 60} minute{'s' if seconds >= 120 else ''} ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} hour{'s' if seconds >= 7200 else ''} ago"
+    return f"{seconds // 86400} day{'s' if seconds >= 172800 else ''} ago"
+
+
+def configured_sharing(settings: Settings, login: str) -> tuple[str, ...]:
+    cal = settings.calendar(login)
+    out = [f"{email} (see all event details)" for email in cal.share_with]
+    if cal.share_domain:
+        out.append(f"everyone at {cal.share_domain}")
+    if cal.public:
+        out.append("public")
+    return tuple(out)
+
+
+def build_cards(
+    settings: Settings, store: EventStore, mirror: MirrorControl | None
+) -> list[CalendarCard]:
+    """Cards for every technician known to the store or declared in the INI (sorted)."""
+    users = {u.login: u.name for u in store.users()}
+    for login in settings.calendars:
+        if login not in users:
+            # Declared in the INI before iPoint pushed anything: it still gets its addresses.
+            users[login] = store.ensure_user(login).name
+    now = time.time()
+    cards = []
+    for login in sorted(users):
+        name = settings.calendar(login).name or users[login] or login
+        status = (mirror.calendar_status(login) if mirror else None) or CalendarMirrorStatus()
+        google_name = settings.google.calendar_name.format(user=login, user_name=name)
+        link = status.calendar_link or (
+            calendar_link(settings.google.api_endpoint, status.calendar_id)
+            if status.calendar_id
+            else ""
+        )
+        public = status.public_ical_url
+        if not public and status.calendar_id and settings.calendar(login).public:
+            public = public_ical_url(settings.google.api_endpoint, status.calendar_id)
+        feed = feed_url(settings, store.feed_token(login))
+        cards.append(
+            CalendarCard(
+                login=login,
+                name=name,
+                google_name=google_name,
+                google_link=link,
+                shared_with=status.shared_with or configured_sharing(settings, login),
+                public_ical_url=public,
+                caldav_url=caldav_url(settings, login),
+                feed_url=feed,
+                webcal_url=webcal(feed),
+                last_mirrored=ago(status.last_mirrored, now),
+                pending=status.pending,
+                last_error=status.last_error,
+                mirrored=bool(status.calendar_id),
+            )
+        )
+    return cards
