@@ -9,14 +9,12 @@ from tests.emulator.helpers import Api, timed
 
 def _all_pages(api: Api, query: dict[str, Any]) -> tuple[list[dict[str, Any]], str, int]:
     items: list[dict[str, Any]] = []
-    pages = 0
     token = None
-    for _ in range(100):
+    for pages in range(1, 100):
         page_query = dict(query)
         if token:
             page_query["pageToken"] = token
         body = api.call("GET", api.events(), query=page_query).body
-        pages += 1
         items += body["items"]
         token = body.get("nextPageToken")
         if token is None:
