@@ -59,16 +59,29 @@ def test_next_n_errors_for_one_user_and_methods(emu: EmulatorThread, api: Api) -
     emu.control(
         "POST",
         "faults",
-        {"kind": "error", "status": 503, "count": 2, "user": "demo@example.com", "methods": ["write"]},
+        {
+            "kind": "error",
+            "status": 503,
+            "count": 2,
+            "user": "demo@example.com",
+            "methods": ["write"],
+        },
     )
     assert api.call("GET", api.events()).status == 200
     assert [api.insert(timed()).status for _ in range(3)] == [503, 503, 200]
     assert other.insert(timed()).status == 200
-    emu.control("POST", "faults", {"kind": "error", "status": 403, "reason": "userRateLimitExceeded", "count": 1})
+    emu.control(
+        "POST",
+        "faults",
+        {"kind": "error", "status": 403, "reason": "userRateLimitExceeded", "count": 1},
+    )
     limited = api.call("GET", api.events())
     assert (limited.status, limited.reason) == (403, "userRateLimitExceeded")
-    emu.control("POST", "faults", {"kind": "error", "status": 429, "count": 1,
-                                   "methods": ["calendar.events.list"]})
+    emu.control(
+        "POST",
+        "faults",
+        {"kind": "error", "status": 429, "count": 1, "methods": ["calendar.events.list"]},
+    )
     assert api.insert(timed()).status == 200
     assert api.call("GET", api.events()).status == 429
 
