@@ -43,7 +43,7 @@ async def _api(request: web.Request) -> web.StreamResponse:
     if answer.drop_connection and request.transport is not None:
         # "lose response" fault, drop mode: the write happened, the connection dies unanswered.
         request.transport.abort()
-        raise ConnectionResetError("response dropped by fault injection")
+        return web.Response(status=503)  # never reaches the client: the transport is gone
     return web.Response(status=answer.status, body=answer.body or None, headers=answer.headers)
 
 

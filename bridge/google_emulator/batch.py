@@ -140,8 +140,8 @@ async def handle(request: web.Request, engine: Engine) -> web.StreamResponse:
     body = b"".join(chunks) + f"--{boundary}--\r\n".encode()
     if drop and request.transport is not None:
         # "lose response" fault in drop mode: every part was applied, the answer never arrives.
-        request.transport.close()
-        raise ConnectionResetError("batch response dropped by fault injection")
+        request.transport.abort()
+        return web.Response(status=503)  # never reaches the client: the transport is gone
     return web.Response(
         status=200, body=body, headers={"Content-Type": f"multipart/mixed; boundary={boundary}"}
     )

@@ -9,6 +9,8 @@ A rule applies to every API call (batch parts included) of one account, or of al
   ``userRateLimitExceeded`` or ``quotaExceeded``) without touching state;
 - ``error_ratio``: each matching call fails with ``status`` with probability ``ratio`` (seeded);
 - ``latency``: each matching call is delayed ``latency_ms``;
+- the OAuth token endpoint has the method id ``oauth2.token`` and is only affected by ``error``
+  and ``error_ratio`` rules that name it explicitly (answers ``{"error": "internal_failure"}``);
 - ``lose_response``: the call is applied, then the answer is lost: ``mode`` ``"503"`` answers
   503 ``backendError``, ``mode`` ``"drop"`` closes the connection without an answer.
 """
@@ -117,9 +119,14 @@ class Faults:
             if r.kind == "latency" and r.matches(email, method_id, write)
         )
 
-    def error(self, email: str | None, method_id: str, write: bool) -> errors.ApiError | None:
+    def error(
+        self, email: str | None, method_id: str, write: bool, *, explicit: bool = False
+    ) -> errors.ApiError | None:
+        """The injected error for this call, if any; ``explicit``: only rules naming the method."""
         for rule in self.rules:
             if not rule.matches(email, method_id, write):
+                continue
+            if explicit and method_id not in rule.methods:
                 continue
             if rule.kind == "error":
                 if rule.count is not None:

@@ -240,6 +240,11 @@ def _refresh(engine: Engine, client: OAuthClientSpec, form: dict[str, str]) -> d
 
 
 async def token(request: web.Request, engine: Engine) -> web.StreamResponse:
+    injected = engine.faults.error(None, "oauth2.token", True, explicit=True)
+    if injected is not None:
+        return _json(
+            injected.code, {"error": "internal_failure", "error_description": "Backend Error"}
+        )
     try:
         if not request.content_type.startswith("application/x-www-form-urlencoded"):
             raise OAuthError(400, "invalid_request", "Invalid content type.")

@@ -147,3 +147,68 @@ def test_counters_log_and_reset(emu: EmulatorThread, api: Api) -> None:
     snapshot = emu.control("GET", "snapshot")
     assert [c["calendar"]["id"] for c in snapshot["calendars"]] == ["demo@example.com"]
     assert snapshot["calendars"][0]["events"] == []
+
+
+def test_token_endpoint_faults_only_when_named(emu: EmulatorThread, api: Api) -> None:
+    from urllib.parse import urlencode
+
+    from tests.emulator.helpers import http
+
+    emu.control("POST", "faults", {"kind": "error", "status": 503, "count": 1})
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": api.info["refresh_token"],
+        "client_id": api.info["client_id"],
+        "client_secret": api.info["client_secret"],
+    }
+
+    def refresh() -> int:
+        return http(
+            "POST",
+            emu.base_url + "/token",
+            raw=urlencode(form).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ).status
+
+    assert refresh() == 200
+    emu.control("DELETE", "faults")
+    emu.control(
+        "POST", "faults", {"kind": "error", "status": 503, "count": 1, "methods": ["oauth2.token"]}
+    )
+    assert [refresh(), refresh()] == [503, 200]
+
+
+def test_lost_batch_response_applies_every_part(emu: EmulatorThread, api: Api) -> None:
+    emu.control("POST", "faults", {"kind": "lose_response", "mode": "drop", "count": 1})
+    parts = urlsplit(emu.base_url)
+    body = '{"start": {"date": "2030-01-01"}, "end": {"date": "2030-01-02"}}'
+    inner = (
+        "POST /calendar/v3/calendars/primary/events HTTP/1.1\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}"
+    )
+    payload = (
+        "".join(
+            f"--b\r\nContent-Type: application/http\r\nContent-ID: <{n}>\r\n\r\n{inner}\r\n"
+            for n in range(2)
+        )
+        + "--b--\r\n"
+    )
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
+    conn.request(
+        "POST",
+        "/batch/calendar/v3",
+        body=payload,
+        headers={
+            "Authorization": f"Bearer {api.token}",
+            "Content-Type": "multipart/mixed; boundary=b",
+        },
+    )
+    try:
+        conn.getresponse()
+        dropped = False
+    except (http.client.RemoteDisconnected, ConnectionError):
+        dropped = True
+    finally:
+        conn.close()
+    assert dropped
+    assert len(api.call("GET", api.events()).body["items"]) == 2

@@ -1,0 +1,51 @@
+"""``run_emulator`` in an event loop, driven with a raw aiohttp client; userinfo and tokeninfo."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from bridge.google_emulator.settings import AccountSpec, EmulatorSettings
+from bridge.google_emulator.testing import run_emulator
+
+
+async def _scenario() -> None:
+    settings = EmulatorSettings(accounts=(AccountSpec("ann@shop.test", "America/New_York"),))
+    async with run_emulator(settings) as base, aiohttp.ClientSession() as session:
+        async with session.post(
+            f"{base}/_emulator/oauth/tokens",
+            json={
+                "email": "ann@shop.test",
+                "scopes": ["https://www.googleapis.com/auth/calendar", "email"],
+            },
+        ) as reply:
+            token = (await reply.json())["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        async with session.get(f"{base}/calendar/v3/calendars/primary", headers=auth) as reply:
+            assert reply.status == 200
+            primary = await reply.json()
+            assert reply.headers["ETag"] == primary["etag"]
+        assert primary["id"] == "ann@shop.test"
+        assert primary["timeZone"] == "America/New_York"
+        async with session.get(f"{base}/calendar/v3/calendars/primary") as reply:
+            assert reply.status == 401
+            body = await reply.json()
+            assert body["error"]["errors"][0] == {
+                "domain": "global",
+                "reason": "authError",
+                "message": "Invalid Credentials",
+                "locationType": "header",
+                "location": "Authorization",
+            }
+            assert body["error"]["status"] == "UNAUTHENTICATED"
+        async with session.get(f"{base}/oauth2/v3/userinfo", headers=auth) as reply:
+            info = await reply.json()
+            assert info["email"] == "ann@shop.test"
+            assert info["email_verified"] is True
+        async with session.get(f"{base}/tokeninfo", params={"access_token": "nope"}) as reply:
+            assert reply.status == 400
+
+
+def test_run_emulator_async_context_manager() -> None:
+    asyncio.run(_scenario())
