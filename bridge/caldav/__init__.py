@@ -9,6 +9,16 @@ from __future__ import annotations
 
 from .htpasswd import remove_login, set_password
 from .layout import grant_path, own_path
-from .server import CalDAVHandle, start_caldav
+from .server import CalDAVHandle, prepare_files, start_caldav
+from .settings import radicale_ini
 
-__all__ = ["CalDAVHandle", "grant_path", "own_path", "remove_login", "set_password", "start_caldav"]
+__all__ = [
+    "CalDAVHandle",
+    "grant_path",
+    "own_path",
+    "prepare_files",
+    "radicale_ini",
+    "remove_login",
+    "set_password",
+    "start_caldav",
+]

@@ -107,6 +107,14 @@ def _ensure_service_login(settings: Settings) -> None:
         htpasswd.set_password(path, user, password)
 
 
+def prepare_files(settings: Settings) -> None:
+    """Write what Radicale reads at start: the rights file and the htpasswd file (with the
+    mirror's service login when ``[caldav] service_password`` is set)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    write_rights(settings, rights_path(settings))
+    _ensure_service_login(settings)
+
+
 def start_caldav(
     settings: Settings,
     *,
@@ -126,9 +134,7 @@ def start_caldav(
     Args:
         store: an open store to share (the caller closes it); None opens one, closed on stop.
     """
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    write_rights(settings, rights_path(settings))
-    _ensure_service_login(settings)
+    prepare_files(settings)
     owns = store is None
     store = open_store(settings) if store is None else store
     try:

@@ -81,7 +81,9 @@ class Server:
         body: str | bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> Answer:
-        hdrs = dict(auth(login, SERVICE_PASSWORD if login == SERVICE else PASSWORD) if login else {})
+        hdrs = dict(
+            auth(login, SERVICE_PASSWORD if login == SERVICE else PASSWORD) if login else {}
+        )
         hdrs.update(headers or {})
         return http(method, self.url + path, body=body, headers=hdrs)
 
