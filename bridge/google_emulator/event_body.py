@@ -9,7 +9,8 @@
   ``timeRangeEmpty`` (for all-day events, the exclusive end must be after the start).
 - ``recurrence``: only RRULE, EXRULE, RDATE and EXDATE lines (no DTSTART/DTEND).
 - ``extendedProperties``: string values; keys over 44 characters are dropped and values over 1024
-  characters truncated, silently, as the extended-properties guide says.
+  characters truncated, silently, as the extended-properties guide says; at most 300 properties
+  and 32kB in all.
 """
 
 from __future__ import annotations
@@ -150,6 +151,10 @@ def _extended(value: Any) -> JSON:
             if len(key) <= 44:
                 clean[key] = item[:1024]
         out[kind] = clean
+    pairs = [(k, v) for props in out.values() for k, v in props.items()]
+    if len(pairs) > 300 or sum(len(k) + len(v) for k, v in pairs) > 32 * 1024:
+        # The guide's limit (300 properties, 32kB); what Google answers past it is not documented.
+        raise errors.invalid("Too many extended properties.", location="extendedProperties")
     return out
 
 

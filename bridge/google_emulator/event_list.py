@@ -11,7 +11,11 @@ From the reference and the sync guide:
   or expired token answers 410 ``fullSyncRequired``;
 - ``timeMin``/``timeMax`` need an offset; ``timeMax`` must be after ``timeMin`` (else 400
   ``timeRangeEmpty``); an event is listed when it ends after ``timeMin`` and starts before
-  ``timeMax``; ``orderBy=startTime`` needs ``singleEvents=true``.
+  ``timeMax``; ``orderBy=startTime`` needs ``singleEvents=true``;
+- repeated ``privateExtendedProperty`` (or ``sharedExtendedProperty``) constraints are OR'ed, the
+  private and the shared sets AND'ed, as the extended-properties guide states with examples (the
+  one-line parameter reference says "match all given constraints"; a client should not rely on
+  either reading and use one constraint per kind).
 The sync token handed out at the end of a paged listing is the store position when its first page
 was served, so changes made while a client pages through are delivered again next time.
 """
@@ -180,9 +184,9 @@ def _select(ctx: Ctx, cal: CalendarRec, single: bool, series: EventRec | None) -
         if ical_uid is not None and rec.ical_uid != ical_uid:
             continue
         props = rec.body.get("extendedProperties", {})
-        if any(props.get("private", {}).get(k) != v for k, v in private):
+        if private and not any(props.get("private", {}).get(k) == v for k, v in private):
             continue
-        if any(props.get("shared", {}).get(k) != v for k, v in shared):
+        if shared and not any(props.get("shared", {}).get(k) == v for k, v in shared):
             continue
         if text and not any(
             text in str(rec.body.get(f, "")).lower() for f in ("summary", "description", "location")

@@ -100,15 +100,19 @@ def test_show_deleted_updated_min_and_purge(api: Api) -> None:
     assert old.reason == "updatedMinTooLongAgo"
 
 
-def test_private_extended_property_filter_all_must_match(api: Api) -> None:
+def test_extended_property_filters_or_within_and_across_kinds(api: Api) -> None:
     api.insert(timed("epp0000001", extendedProperties={"private": {"src": "ipoint", "u": "chris"}}))
     api.insert(timed("epp0000002", extendedProperties={"private": {"src": "ipoint", "u": "ann"}}))
     api.insert(timed("epp0000003", extendedProperties={"shared": {"src": "ipoint"}}))
-    query = [("privateExtendedProperty", "src=ipoint"), ("privateExtendedProperty", "u=ann")]
-    items = api.call("GET", api.events(), query=query).body["items"]
-    assert [e["id"] for e in items] == ["epp0000002"]
-    only_src = api.call("GET", api.events(), query={"privateExtendedProperty": "src=ipoint"})
-    assert [e["id"] for e in only_src.body["items"]] == ["epp0000001", "epp0000002"]
+    one = api.call("GET", api.events(), query={"privateExtendedProperty": "u=ann"}).body["items"]
+    assert [e["id"] for e in one] == ["epp0000002"]
+    # The extended-properties guide: repeated constraints are OR'ed ...
+    either = [("privateExtendedProperty", "u=chris"), ("privateExtendedProperty", "u=ann")]
+    items = api.call("GET", api.events(), query=either).body["items"]
+    assert [e["id"] for e in items] == ["epp0000001", "epp0000002"]
+    # ... private and shared constraints are AND'ed.
+    both = [("privateExtendedProperty", "src=ipoint"), ("sharedExtendedProperty", "src=ipoint")]
+    assert api.call("GET", api.events(), query=both).body["items"] == []
     bad = api.call("GET", api.events(), query={"privateExtendedProperty": "novalue"})
     assert bad.status == 400
 
