@@ -34,7 +34,7 @@ class Admin:
 
 
 ADMIN: web.AppKey[Admin] = web.AppKey("admin", Admin)
-_SESSION = "ipoint_admin_session"
+_SESSION: web.RequestKey[Session] = web.RequestKey("ipoint_admin_session", Session)
 
 
 def admin_of(request: web.Request) -> Admin:
@@ -42,8 +42,7 @@ def admin_of(request: web.Request) -> Admin:
 
 
 def session_of(request: web.Request) -> Session | None:
-    value = request.get(_SESSION)
-    return value if isinstance(value, Session) else None
+    return request.get(_SESSION)
 
 
 def require_session(request: web.Request) -> Session:
@@ -55,7 +54,10 @@ def require_session(request: web.Request) -> Session:
 
 
 def attach_session(request: web.Request, session: Session | None) -> None:
-    request[_SESSION] = session
+    if session is None:
+        request.pop(_SESSION, None)
+    else:
+        request[_SESSION] = session
 
 
 def client_address(request: web.Request) -> str:
