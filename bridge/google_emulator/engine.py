@@ -94,6 +94,9 @@ class Engine:
             response = self._render(req, result, drop=lose == "drop")
         except errors.ApiError as exc:
             response = _error_response(exc)
+        except Exception:  # a bug here must look like Google's 500, not break a whole batch
+            logger.exception("emulator failure in %s", method_id)
+            response = _error_response(errors.backend_error(500))
         self.counters.record(
             email,
             method_id,
@@ -114,7 +117,11 @@ class Engine:
         account = self.store.account(token.email)
         if account is None:
             raise errors.auth_error()
-        refusal = self.quota.check(account.email, self.clock.now(), target.cost)
+        # quotaUser / X-Goog-Quota-User attribute per-user quota, as the quota guide describes.
+        quota_key = (
+            req.query.get("quotaUser") or req.headers.get("X-Goog-Quota-User") or account.email
+        )
+        refusal = self.quota.check(quota_key, self.clock.now(), target.cost)
         if refusal is not None:
             raise errors.rate_limited(self.settings.rate_limit_status)
         injected = self.faults.error(account.email, target.method_id, target.write)

@@ -172,3 +172,58 @@ def test_batch_parts_count_against_quota_one_by_one(emu: EmulatorThread) -> None
             batch.add(service.events().list(calendarId="primary"))
         batch.execute()
         assert statuses == [200, 200, 200, 403, 403]
+
+
+def test_client_retry_logic_reads_the_error_envelope(emu: EmulatorThread) -> None:
+    service = _service(emu)
+    service._http.http.timeout = 10
+    emu.control("POST", "faults", {"kind": "error", "status": 503, "count": 2})
+    request = service.events().list(calendarId="primary")
+    request._sleep = lambda seconds: None
+    assert request.execute(num_retries=3)["kind"] == "calendar#events"
+    emu.control("POST", "faults", {"kind": "error", "status": 403, "count": 1})
+    request = service.events().list(calendarId="primary")
+    request._sleep = lambda seconds: None
+    assert request.execute(num_retries=2)["kind"] == "calendar#events"
+    emu.control("POST", "accounts/demo@example.com/quota_exceeded", {"on": True})
+    insert = service.events().insert(calendarId="primary", body=timed())
+    insert._sleep = lambda seconds: None
+    with pytest.raises(HttpError) as caught:
+        insert.execute(num_retries=3)
+    assert caught.value.resp.status == 403
+    assert caught.value.error_details[0]["reason"] == "quotaExceeded"
+    calls = emu.control("GET", "counters")["users"]["demo@example.com"]["by_method"]
+    # The client does not retry quotaExceeded (one call), but did retry 503 and rateLimitExceeded.
+    assert calls["calendar.events.insert"] == {"403": 1}
+    assert calls["calendar.events.list"] == {"503": 2, "200": 2, "403": 1}
+
+
+def test_mirror_style_full_then_incremental_sync_with_client(emu: EmulatorThread) -> None:
+    service = _service(emu)
+    for n in range(5):
+        service.events().insert(calendarId="primary", body=timed(f"mir{n:07d}")).execute()
+
+    def full_sync() -> tuple[list[str], str]:
+        ids: list[str] = []
+        token = None
+        for _ in range(50):
+            page = (
+                service.events().list(calendarId="primary", maxResults=2, pageToken=token).execute()
+            )
+            ids += [e["id"] for e in page["items"]]
+            token = page.get("nextPageToken")
+            if not token:
+                return ids, page["nextSyncToken"]
+        raise AssertionError("no last page")
+
+    ids, sync = full_sync()
+    assert ids == [f"mir{n:07d}" for n in range(5)]
+    service.events().delete(calendarId="primary", eventId="mir0000003").execute()
+    changes = service.events().list(calendarId="primary", syncToken=sync).execute()
+    assert [(e["id"], e["status"]) for e in changes["items"]] == [("mir0000003", "cancelled")]
+    emu.control("POST", "calendars/demo@example.com/invalidate_sync_tokens")
+    with pytest.raises(HttpError) as caught:
+        service.events().list(calendarId="primary", syncToken=changes["nextSyncToken"]).execute()
+    assert caught.value.resp.status == 410
+    ids, _ = full_sync()
+    assert "mir0000003" not in ids
