@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.google_emulator.app import create_app
+from bridge.google_emulator.runner import start
 from bridge.google_emulator.settings import EmulatorSettings
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
@@ -43,14 +43,8 @@ def batch_uri(base_url: str) -> str:
 
 
 async def _start(settings: EmulatorSettings) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(create_app(settings))
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    server = site._server
-    assert server is not None
-    port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-    return runner, f"http://{settings.host}:{port}"
+    handle = await start(settings)
+    return handle.runner, handle.base_url
 
 
 @asynccontextmanager

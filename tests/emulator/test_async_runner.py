@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import aiohttp
 
+from bridge.google_emulator.runner import start_emulator
 from bridge.google_emulator.settings import AccountSpec, EmulatorSettings
 from bridge.google_emulator.testing import run_emulator
 
@@ -49,3 +51,32 @@ async def _scenario() -> None:
 
 def test_run_emulator_async_context_manager() -> None:
     asyncio.run(_scenario())
+
+
+async def _demo_runner(state: Path) -> None:
+    handle = await start_emulator(
+        state,
+        port=0,
+        account="shop@demo.test",
+        client_id="demo-client",
+        client_secret="demo-secret",
+        redirect_uri="http://127.0.0.1:8080/admin/google/callback",
+    )
+    try:
+        params = {
+            "client_id": "demo-client",
+            "redirect_uri": "http://127.0.0.1:8080/admin/google/callback",
+            "response_type": "code",
+            "scope": "https://www.googleapis.com/auth/calendar",
+        }
+        url = f"{handle.base_url}/o/oauth2/v2/auth"
+        async with aiohttp.ClientSession() as session, session.get(url, params=params) as reply:
+            assert reply.status == 200
+            assert "shop@demo.test" in await reply.text()
+    finally:
+        await handle.stop()
+    assert state.exists()
+
+
+def test_demo_runner_registers_its_client_and_saves_state(tmp_path: Path) -> None:
+    asyncio.run(_demo_runner(tmp_path / "google-emulator.json"))
