@@ -8,8 +8,11 @@ envelopes, client-chosen ids, soft deletes, sync tokens, quotas); where the docu
 the choice is named in the module that makes it. Fault injection and inspection live under
 ``/_emulator/``, a prefix Google never uses.
 
-Public API: :func:`create_app`, :class:`EmulatorSettings` and, for tests,
-:mod:`bridge.google_emulator.testing`.
+Public API: :func:`create_app`, :class:`EmulatorSettings`; :mod:`bridge.google_emulator.runner`
+(``start_emulator`` for ``demo``) and :mod:`bridge.google_emulator.testing` (``run_emulator``,
+``EmulatorThread``, ``api_endpoint``, ``batch_uri``). With google-api-python-client pass
+``client_options={"api_endpoint": base_url + "/calendar/v3/"}`` (it replaces rootUrl+servicePath)
+and ``BatchHttpRequest(batch_uri=base_url + "/batch/calendar/v3")``.
 """
 
 from __future__ import annotations
