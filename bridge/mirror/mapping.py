@@ -28,7 +28,7 @@ import icalendar
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from . import ids
-from .normalise import body_hash, item_hash
+from .normalise import MAPPING_VERSION, body_hash, item_hash
 
 MARK_KEY = "ipointBridge"
 MARK_VALUE = "1"
@@ -48,6 +48,19 @@ class MapContext:
     color_work_order: str = ""
     color_event: str = ""
     footer: str = "Managed by iPoint: changes made here in Google are overwritten."
+
+    def fingerprint(self) -> str:
+        """Everything besides the VEVENT that shapes a body (salt of item hashes)."""
+        return "|".join(
+            (
+                MAPPING_VERSION,
+                self.source,
+                self.shop_tz,
+                self.color_work_order,
+                self.color_event,
+                self.footer,
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +298,7 @@ def map_group(uid: str, events: Iterable[icalendar.Event], ctx: MapContext) -> I
         body["recurringEventId"] = series
         body["originalStartTime"] = original
         units.append(Unit(gid, uid, series, "event", body, body_hash(body), end_ts))
-    return ItemUnits(uid, item_hash(events), tuple(units))
+    return ItemUnits(uid, item_hash(events, ctx.fingerprint()), tuple(units))
 
 
 def revert_body(series_body: Mapping[str, Any], instance_gid: str) -> JSON:

@@ -55,10 +55,11 @@ def normal_form(component: icalendar.cal.Component) -> str:
     return "\n".join([f"BEGIN:{component.name}", *lines, *inner, f"END:{component.name}"])
 
 
-def item_hash(components: Iterable[icalendar.cal.Component]) -> str:
-    """Hash of a source item's VEVENTs, independent of their order."""
+def item_hash(components: Iterable[icalendar.cal.Component], salt: str = "") -> str:
+    """Hash of a source item's VEVENTs, independent of their order. ``salt`` carries what
+    else shapes the Google bodies (mapping version, zone, colours), so changing it re-maps."""
     parts = sorted(normal_form(c) for c in components)
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+    return hashlib.sha256("\n".join([salt, *parts]).encode()).hexdigest()[:32]
 
 
 def body_hash(body: Mapping[str, Any]) -> str:

@@ -42,6 +42,8 @@ class ItemRead:
     item_hash: str = ""
     units: tuple[Unit, ...] = ()
     problem: str | None = None
+    unchanged: bool = False
+    """Same normalised content as stored: remember the ETag, leave the events alone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,9 @@ def plan_source(
     for item in delta.items:
         if item.problem is not None:
             problems.append(f"{item.href}: {item.problem}")
+            continue
+        if item.unchanged:
+            items.append((item.href, item.etag, item.item_hash))
             continue
         clash = [u.uid for u in item.units if claimed.get(u.gid, item.href) != item.href]
         if clash:

@@ -1,0 +1,551 @@
+"""The mirror's operations: read sources into the status tables, push the queue to Google,
+keep calendars and ACLs, reconcile with Google, re-push. The daemon (``service``) and the CLI
+(``commands.mirror``) are thin loops around these.
+
+Threading: source reads are async (aiohttp) on the event loop; everything that touches the
+database or Google runs in worker threads (``asyncio.to_thread``), never on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import google.auth.credentials
+
+from ..config import Settings
+from ..google.client import CallCounter, GoogleClient, Tuning
+from ..google.credentials import load_credentials, signature
+from ..google.errors import GoogleError, NotAuthorized, NotFound
+from ..records import User
+from ..store.db import Database
+from . import caldav, ics
+from .actions import apply_actions, request_for
+from .caldav import SourceError
+from .calendars import ensure_calendar, list_calendars, sync_acl, update_calendar
+from .mapping import (
+    MARK_KEY,
+    MARK_VALUE,
+    MapContext,
+    MappingProblem,
+    group_by_uid,
+    map_group,
+    parse,
+)
+from .normalise import item_hash
+from .plan import DELETED, REVERT, Action, Delta, ItemRead, plan_push, plan_source
+from .sources import Page, SourceSpec, Target, targets
+from .status import StatusDB
+
+logger = logging.getLogger(__name__)
+
+CredentialsLoader = Callable[[Settings], google.auth.credentials.Credentials]
+DEFAULT_TUNING = Tuning()
+
+
+@dataclass(frozen=True, slots=True)
+class PushReport:
+    settled: int = 0
+    sent: int = 0
+    failed: int = 0
+    blocked: str | None = None
+    """Why nothing could be written (quota pause, not authorized), in plain words."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileReport:
+    calendars: int = 0
+    edited: int = 0
+    missing: int = 0
+    removed: int = 0
+    reverted: int = 0
+
+
+@dataclass(slots=True)
+class Health:
+    """Convergence figures after a pass (``sync --once`` exits by them)."""
+
+    pending: int = 0
+    rejected: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def converged(self) -> bool:
+        return not self.pending and not self.rejected and not self.reasons
+
+
+class Mirror:
+    """One shop's mirror: settings, status tables, the Google client (built on demand)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        users: Callable[[], list[User]],
+        caldav_base: str | None = None,
+        tuning: Tuning = DEFAULT_TUNING,
+        credentials: CredentialsLoader = load_credentials,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.status = StatusDB(db, clock=clock)
+        self.counter = CallCounter()
+        self.caldav_base = caldav_base
+        self.tuning = tuning
+        self._users = users
+        self._credentials = credentials
+        self._clock = clock
+        self._client: GoogleClient | None = None
+        self._client_sig: str | None = None
+        self._acl_retry: dict[str, float] = {}
+        self.errors: dict[str, str] = {}
+        """Errors of the current pass, per calendar key (plain words)."""
+
+    # ------------------------------------------------------------------ setup
+
+    def targets(self) -> list[Target]:
+        return targets(self.settings, self._users(), self.caldav_base)
+
+    def context(self, target: Target) -> MapContext:
+        g = self.settings.google
+        return MapContext(
+            source=target.key,
+            shop_tz=self.settings.bridge.timezone,
+            color_work_order=g.color_work_order,
+            color_event=g.color_event,
+            footer=target.footer,
+        )
+
+    def google(self) -> GoogleClient:
+        """The client, (re)built when the credentials changed.
+
+        Raises:
+            NotAuthorized: no usable sign-in (the state is recorded for the admin page).
+        """
+        account = self.status.account()
+        sig = signature(self.settings)
+        if account.auth_state == "not_authorized" and account.signature == sig:
+            raise NotAuthorized(account.reason or "not signed in to Google")
+        if self._client is None or self._client_sig != sig:
+            self.close()
+            try:
+                creds = self._credentials(self.settings)
+            except NotAuthorized as exc:
+                self.not_authorized(exc)
+                raise
+            g = self.settings.google
+            self._client = GoogleClient(
+                g.api_endpoint,
+                creds,
+                rate_per_minute=g.rate_per_minute,
+                batch_size=g.batch_size,
+                tuning=self.tuning,
+                counter=self.counter,
+            )
+            self._client_sig = sig
+        if account.auth_state != "ok":
+            self.status.set_account(replace(account, auth_state="ok", reason=None))
+        return self._client
+
+    def not_authorized(self, exc: NotAuthorized) -> None:
+        """Stop writing until the sign-in changes; keep the queue."""
+        account = self.status.account()
+        self.status.set_account(
+            replace(
+                account,
+                auth_state="not_authorized",
+                reason=str(exc),
+                signature=signature(self.settings),
+            )
+        )
+        logger.warning("Google writes stopped: %s", exc)
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def error(self, key: str, message: str) -> None:
+        logger.warning("mirror %s: %s", key, message)
+        self.errors[key] = message
+
+    # ------------------------------------------------------------------ sources
+
+    async def poll(
+        self,
+        session: aiohttp.ClientSession,
+        chosen: Sequence[Target],
+        *,
+        allow_empty: bool = False,
+    ) -> None:
+        """Read every source's changes into the status tables (four sources at a time)."""
+        gate = asyncio.Semaphore(4)
+
+        async def one(target: Target) -> None:
+            async with gate:
+                try:
+                    await self._poll(session, target, allow_empty)
+                except SourceError as exc:
+                    self.error(target.key, str(exc))
+
+        await asyncio.gather(*(one(t) for t in chosen))
+
+    async def _poll(
+        self, session: aiohttp.ClientSession, target: Target, allow_empty: bool
+    ) -> None:
+        row = await asyncio.to_thread(self.status.calendar, target.key)
+        spec = target.source
+        same = row is not None and row.source_url == spec.url
+        position: dict[str, Any] = {}
+        kind = spec.kind
+        if same and row is not None:
+            position = {"sync_token": row.sync_token, "ctag": row.ctag, "etag": row.etag}
+            if kind == "auto" and row.source_kind:
+                kind = row.source_kind
+        if kind == "auto":
+            kind = await _detect(session, spec)
+        ctx = self.context(target)
+        pages: Any
+        if kind == "caldav":
+            etags = None
+            if same and row is not None and not row.sync_token and row.ctag:
+                items = await asyncio.to_thread(self.status.items, target.key)
+                etags = {h: e for h, (e, _) in items.items()}
+            pages = caldav.read(session, spec, position, etags)
+        else:
+            pages = ics.read(session, spec, position)
+        async for page in pages:
+            await asyncio.to_thread(self.ingest, target, page, ctx, kind, allow_empty)
+
+    def ingest(
+        self, target: Target, page: Page, ctx: MapContext, kind: str, allow_empty: bool = False
+    ) -> None:
+        """Map one page of a source read and record it (with the position on the last page)."""
+        key = target.key
+        stored = self.status.items(key, [i.href for i in page.items])
+        salt = ctx.fingerprint()
+        reads: list[ItemRead] = []
+        for raw in page.items:
+            try:
+                groups = group_by_uid(parse(raw.text))
+                events = [e for evs in groups.values() for e in evs]
+                h = item_hash(events, salt)
+                if raw.href in stored and stored[raw.href][1] == h:
+                    reads.append(ItemRead(raw.href, raw.etag, h, unchanged=True))
+                    continue
+                units = tuple(
+                    u for uid, evs in groups.items() for u in map_group(uid, evs, ctx).units
+                )
+                reads.append(ItemRead(raw.href, raw.etag, h, units))
+            except (MappingProblem, ValueError, KeyError, TypeError, AttributeError) as exc:
+                reads.append(ItemRead(raw.href, raw.etag, problem=str(exc) or type(exc).__name__))
+        if page.present is not None:
+            known = self.status.known(key)
+        else:
+            known = self.status.known(key, {r.href for r in reads} | set(page.removed))
+        delta = Delta(tuple(reads), page.removed, page.present)
+        plan = plan_source(delta, known, allow_empty=allow_empty)
+        if plan.refused:
+            self.error(key, plan.refused)
+            return
+        position: dict[str, Any] = {}
+        if page.last and page.position is not None:
+            position = {**page.position, "source_url": target.source.url, "source_kind": kind}
+        self.status.apply_source(key, plan, position)
+        if plan.problems:
+            more = f" (and {len(plan.problems) - 2} more)" if len(plan.problems) > 2 else ""
+            self.error(key, "; ".join(plan.problems[:2]) + more)
+
+    # ------------------------------------------------------------------ Google
+
+    def _blocked(self) -> str | None:
+        account = self.status.account()
+        now = self._clock()
+        if account.paused_until > now:
+            until = datetime.fromtimestamp(
+                account.paused_until, ZoneInfo(self.settings.bridge.timezone)
+            )
+            return (
+                "Google says the account's Calendar usage limits are exceeded; writes are "
+                f"paused until {until:%Y-%m-%d %H:%M} and the changes stay queued"
+            )
+        return None
+
+    def push(self, chosen: Sequence[Target], deadline: float) -> PushReport:
+        """Send queued changes until the queue is empty, the deadline passes, or Google stops
+        accepting writes. A row that failed is not tried again within the same call."""
+        blocked = self._blocked()
+        if blocked:
+            return PushReport(blocked=blocked)
+        try:
+            client = self.google()
+            return self._push(client, chosen, deadline)
+        except NotAuthorized as exc:
+            self.not_authorized(exc)
+            return PushReport(blocked=str(exc))
+
+    def _push(self, client: GoogleClient, chosen: Sequence[Target], deadline: float) -> PushReport:
+        by_key = {t.key: t for t in chosen}
+        ids = {c.key: c.google_id for c in self.status.calendars() if c.google_id}
+        tz = self.settings.bridge.timezone
+        skip_keys: set[str] = set()
+        tried: set[str] = set()
+        listing: list[dict[str, Any]] | None = None
+        settled = sent = failed = 0
+        limit = client.batch_size * 4
+        while self._clock() < deadline:
+            rows = [
+                r for r in self.status.dirty(limit + len(tried), skip_keys) if r.gid not in tried
+            ]
+            if not rows:
+                break
+            for key in sorted({r.cal_key for r in rows} - ids.keys()):
+                target = by_key.get(key)
+                if target is None:
+                    skip_keys.add(key)
+                    continue
+                try:
+                    if listing is None:
+                        listing = list_calendars(client)
+                    ids[key] = ensure_calendar(client, self.status, target, tz, listing)
+                    self.status.set_calendar(key, last_reconcile=self._clock())
+                except NotAuthorized:
+                    raise
+                except GoogleError as exc:
+                    self.error(key, f"cannot create the Google calendar: {exc}")
+                    skip_keys.add(key)
+            rows = [r for r in rows if r.cal_key in ids][:limit]
+            series = self.status.series_rows({(r.cal_key, r.series) for r in rows if r.series})
+            actions = plan_push(rows, series, {k: v for k, v in ids.items() if v})
+            if not actions:
+                break
+            report = apply_actions(client, self.status, actions)
+            settled += report.settled
+            sent += report.sent
+            failed += report.failed
+            tried.update(a.gid for a in actions if a.kind != "settle")
+            for key in report.calendars_gone:
+                logger.warning("google calendar of %s is gone: creating it again", key)
+                self.status.reset_calendar(key)
+                ids.pop(key, None)
+                listing = None
+            for key, message in report.last_error.items():
+                self.error(key, message)
+            if report.quota is not None:
+                pause = self.settings.google.quota_pause_minutes * 60
+                account = self.status.account()
+                self.status.set_account(replace(account, paused_until=self._clock() + pause))
+                logger.warning("Google quota exceeded: writes paused for %d minutes", pause // 60)
+                return PushReport(settled, sent, failed, self._blocked())
+            if len(tried) > 5000:
+                break
+        now = self._clock()
+        for key in {a for a in by_key if a in ids}:
+            self.status.set_calendar(key, last_push=now)
+        return PushReport(settled, sent, failed)
+
+    def maintain(self, chosen: Sequence[Target]) -> None:
+        """Names, zones and ACLs of existing calendars equal to the configuration (no calls
+        when nothing changed)."""
+        if self._blocked():
+            return
+        try:
+            client = self.google()
+        except NotAuthorized:
+            return
+        tz = self.settings.bridge.timezone
+        for target in chosen:
+            row = self.status.calendar(target.key)
+            if row is None or not row.google_id:
+                continue
+            try:
+                update_calendar(client, self.status, target, tz, row.google_id)
+                if row.acl_hash != target.acl_hash() and self._clock() >= self._acl_retry.get(
+                    target.key, 0.0
+                ):
+                    sync_acl(
+                        client,
+                        self.status,
+                        target,
+                        row.google_id,
+                        send_notifications=self.settings.google.send_notifications,
+                    )
+            except NotAuthorized as exc:
+                self.not_authorized(exc)
+                return
+            except NotFound:
+                logger.warning("google calendar of %s is gone: creating it again", target.key)
+                self.status.reset_calendar(target.key)
+            except GoogleError as exc:
+                self._acl_retry[target.key] = self._clock() + 600
+                self.error(target.key, f"cannot update the calendar's name or sharing: {exc}")
+
+    def reconcile(
+        self, chosen: Sequence[Target], progress: Callable[[int, int], None] | None = None
+    ) -> ReconcileReport:
+        """List each Google calendar by the bridge's private property and queue only the
+        differences: events edited or deleted by hand are sent again, events added by hand
+        (copies carrying the bridge's mark) are deleted, occurrences edited by hand are put
+        back. ACLs are checked again on the next ``maintain``.
+
+        Raises:
+            NotAuthorized: no usable sign-in.
+        """
+        client = self.google()
+        rows = [c for c in self.status.calendars() if c.google_id]
+        totals = ReconcileReport()
+        for i, cal in enumerate(rows):
+            assert cal.google_id is not None
+            try:
+                found = self._reconcile_one(client, cal.key, cal.google_id)
+            except NotFound:
+                logger.warning("google calendar of %s is gone: creating it again", cal.key)
+                self.status.reset_calendar(cal.key)
+                found = ReconcileReport()
+            except NotAuthorized:
+                raise
+            except GoogleError as exc:
+                self.error(cal.key, f"cannot list the Google calendar: {exc}")
+                found = ReconcileReport()
+            totals = ReconcileReport(
+                totals.calendars + 1,
+                totals.edited + found.edited,
+                totals.missing + found.missing,
+                totals.removed + found.removed,
+                totals.reverted + found.reverted,
+            )
+            if progress is not None:
+                progress(i + 1, len(rows))
+        return totals
+
+    def _reconcile_one(self, client: GoogleClient, key: str, cid: str) -> ReconcileReport:
+        listing: dict[str, str | None] = {}
+        for page in client.pages(
+            lambda s, t: s.events().list(
+                calendarId=cid,
+                pageToken=t,
+                privateExtendedProperty=f"{MARK_KEY}={MARK_VALUE}",
+                showDeleted=False,
+                singleEvents=False,
+                maxResults=2500,
+                fields="items(id,etag,status),nextPageToken",
+            )
+        ):
+            for item in page.get("items", []):
+                if item.get("status") != "cancelled":
+                    listing[str(item["id"])] = item.get("etag")
+        view = self.status.google_view(key)
+        edited: list[str] = []
+        missing: list[str] = []
+        for gid, row in view.items():
+            if row.want == DELETED or not row.clean or row.remote != "present":
+                continue
+            if gid not in listing:
+                missing.append(gid)
+            elif row.etag and listing[gid] != row.etag:
+                edited.append(gid)
+        reverts: list[tuple[str, str, str]] = []
+        removes: list[str] = []
+        for gid in listing:
+            v = view.get(gid)
+            if v is not None and v.want != DELETED:
+                continue
+            head = gid.split("_", 1)[0]
+            parent = view.get(head)
+            if v is None and "_" in gid and parent is not None and parent.want != DELETED:
+                reverts.append((gid, head, parent.href))
+            else:
+                removes.append(gid)
+        self.status.mark(key, edited + missing)
+        self.status.add_reverts(key, reverts)
+        if removes:
+            actions = [Action("delete", key, cid, gid, DELETED) for gid in removes]
+            results = client.batch([request_for(a) for a in actions])
+            for gid, result in zip(removes, results, strict=True):
+                outcome = "ok" if not isinstance(result, GoogleError) else str(result)
+                logger.info("google delete %s event %s (added by hand): %s", key, gid, outcome)
+        self.status.set_calendar(key, last_reconcile=self._clock(), acl_hash=None)
+        if edited or missing or reverts or removes:
+            logger.info(
+                "reconcile %s: %d edited, %d deleted by hand, %d occurrences edited, "
+                "%d added by hand",
+                key,
+                len(edited),
+                len(missing),
+                len(reverts),
+                len(removes),
+            )
+        return ReconcileReport(1, len(edited), len(missing), len(removes), len(reverts))
+
+    def repush(self, *, future: bool = True) -> int:
+        """Queue every event again (from today on, in the shop's zone, with ``future``)."""
+        since = None
+        if future:
+            tz = ZoneInfo(self.settings.bridge.timezone)
+            today = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+            since = today.timestamp()
+        count = self.status.redo(ending_after=since)
+        logger.info("re-push: %d events queued again", count)
+        return count
+
+    # ------------------------------------------------------------------ reporting
+
+    def health(self, chosen: Sequence[Target]) -> Health:
+        health = Health()
+        for key, figures in self.status.pending().items():
+            health.pending += figures.pending
+            health.rejected += figures.rejected
+            if figures.rejected:
+                for gid, why in self.status.rejected(key, 2):
+                    health.reasons.append(f"{key}: Google refused event {gid}: {why}")
+        blocked = self._blocked()
+        if blocked:
+            health.reasons.append(blocked)
+        account = self.status.account()
+        if account.auth_state != "ok":
+            health.reasons.append(account.reason or "not signed in to Google")
+        for key, message in sorted(self.errors.items()):
+            health.reasons.append(f"{key}: {message}")
+        if health.pending:
+            health.reasons.append(f"{health.pending} changes are still queued for Google")
+        return health
+
+    def finish_pass(self, chosen: Sequence[Target]) -> None:
+        """Store each calendar's error of this pass (or clear it), then start a new pass."""
+        now = self._clock()
+        for target in chosen:
+            message = self.errors.get(target.key)
+            row = self.status.calendar(target.key)
+            if row is None and message is None:
+                continue
+            if row is not None and row.last_error == message:
+                continue
+            self.status.set_calendar(
+                target.key, last_error=message, error_at=now if message else None
+            )
+        self.errors = {}
+
+
+async def _detect(session: aiohttp.ClientSession, spec: SourceSpec) -> str:
+    """``caldav`` for a calendar collection, ``ics`` for anything else."""
+    if spec.url.lower().split("?", 1)[0].endswith(".ics"):
+        return "ics"
+    try:
+        head = await caldav.probe(session, spec)
+    except SourceError:
+        return "ics"
+    return "caldav" if head["calendar"] else "ics"
+
+
+__all__ = ["REVERT", "Health", "Mirror", "PushReport", "ReconcileReport"]

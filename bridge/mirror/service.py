@@ -1,0 +1,423 @@
+"""The mirror daemon inside ``ipoint-bridge serve``: an aiohttp ``cleanup_ctx`` that polls the
+sources every ``[mirror] interval_seconds`` and pushes changes to Google within seconds, plus
+what the admin page and ``/metrics`` read from it.
+
+``mirror_ctx(app)`` builds a ``MirrorService`` from ``bridge.web.keys.SETTINGS``/``STORE``,
+puts it under ``MIRROR`` (and, when the admin page is installed, under its ``MIRROR_CONTROL``
+seam), starts the loop, and stops it cleanly on shutdown. Re-Push and Reconcile are jobs the
+loop runs between passes, so only one thing writes to Google at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from ..config import Settings
+from ..errors import BridgeError
+from ..google.client import Tuning, calendar_link
+from ..google.credentials import load_credentials
+from ..store import EventStore
+from ..web.keys import SETTINGS, STORE
+from .engine import DEFAULT_TUNING, CredentialsLoader, Mirror
+from .sources import USER_PREFIX, Target
+
+logger = logging.getLogger(__name__)
+
+PUSH_BUDGET_S = 10.0
+"""Longest push between two source polls, so a large backlog never delays new changes long
+(the queue is sent newest change first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarStatus:
+    """One mirrored calendar as the admin page shows it."""
+
+    key: str
+    name: str
+    login: str | None
+    google_id: str
+    html_link: str
+    acl: tuple[str, ...]
+    """Rules as last applied, e.g. ``reader: chris@example.com``."""
+    public_ical: str
+    last_mirror: float | None
+    pending: int
+    rejected: int
+    last_error: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobStatus:
+    """A Re-Push or Reconcile started from the admin page."""
+
+    kind: str
+    state: str
+    """``queued``, ``running``, ``done`` or ``failed``."""
+    done: int = 0
+    total: int = 0
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorStatus:
+    enabled: bool
+    authorized: bool
+    auth_reason: str
+    paused_until: float
+    pending: int
+    lag_seconds: float | None
+    last_pass: float | None
+    calendars: tuple[CalendarStatus, ...] = ()
+    job: JobStatus | None = None
+
+
+@dataclass(slots=True)
+class _Job:
+    kind: str
+    progress: Callable[[Any], None] | None
+    done: asyncio.Future[str]
+    total: int = 0
+    state: str = "queued"
+    count: int = 0
+    message: str = ""
+
+    def view(self) -> JobStatus:
+        return JobStatus(self.kind, self.state, self.count, self.total, self.message)
+
+
+def _acl_lines(rules: list[dict[str, Any]]) -> tuple[str, ...]:
+    out = []
+    for rule in rules:
+        who = rule.get("value") or ("everyone (public)" if rule.get("type") == "default" else "")
+        if rule.get("type") == "domain":
+            who = f"everyone at {who}"
+        out.append(f"{rule.get('role', 'reader')}: {who}")
+    return tuple(out)
+
+
+def local_caldav_url(settings: Settings) -> str:
+    """Where this host reaches the bridge's CalDAV server (a wildcard bind means loopback)."""
+    host = settings.caldav.host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{settings.caldav.port}"
+
+
+class MirrorService:
+    """The running mirror: the loop, its status, its jobs, its counters."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: EventStore,
+        *,
+        caldav_base: str | None = None,
+        tuning: Tuning = DEFAULT_TUNING,
+        credentials: CredentialsLoader = load_credentials,
+    ) -> None:
+        self.settings = settings
+        self.mirror = Mirror(
+            settings,
+            store.db,
+            users=store.users,
+            caldav_base=caldav_base or local_caldav_url(settings),
+            tuning=tuning,
+            credentials=credentials,
+        )
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._jobs: list[_Job] = []
+        self._job: _Job | None = None
+        self._status = MirrorStatus(
+            settings.google.enabled, False, "not started", 0.0, 0, None, None
+        )
+        self._last_pass: float | None = None
+        self._last_reconcile = time.time()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self._refresh_status)
+        if self.settings.google.enabled:
+            self._task = asyncio.create_task(self._run(), name="google-mirror")
+
+    async def stop(self) -> None:
+        self.mirror.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for job in [*self._jobs, *([self._job] if self._job else [])]:
+            if not job.done.done():
+                job.done.set_exception(BridgeError("the mirror stopped before the job finished"))
+
+    def wake(self) -> None:
+        """Start the next pass now (e.g. right after an ingest)."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        interval = self.settings.mirror.interval_seconds
+        timeout = aiohttp.ClientTimeout(total=60, sock_connect=10)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while True:
+                started = time.time()
+                try:
+                    await self._pass(session)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    logger.exception("mirror pass failed; trying again in %.0fs", interval)
+                self._wake.clear()
+                rest = max(0.0, interval - (time.time() - started))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), rest)
+
+    async def _pass(self, session: aiohttp.ClientSession) -> None:
+        m = self.mirror
+        targets = await asyncio.to_thread(m.targets)
+        await m.poll(session, targets)
+        if self._job is None and self._jobs:
+            self._job = self._jobs.pop(0)
+            await self._begin(self._job, targets)
+        hours = self.settings.mirror.reconcile_hours
+        if hours and time.time() - self._last_reconcile > hours * 3600 and self._job is None:
+            self._last_reconcile = time.time()
+            await self._guard(asyncio.to_thread(m.reconcile, targets))
+        report = await asyncio.to_thread(m.push, targets, time.time() + PUSH_BUDGET_S)
+        await asyncio.to_thread(m.maintain, targets)
+        await asyncio.to_thread(m.finish_pass, targets)
+        self._last_pass = time.time()
+        await asyncio.to_thread(self._refresh_status)
+        if self._job is not None:
+            self._advance(self._job, report.blocked)
+
+    async def _guard(self, work: Any) -> Any:
+        try:
+            return await work
+        except BridgeError as exc:
+            logger.warning("mirror: %s", exc)
+            return None
+
+    # ------------------------------------------------------------------ jobs
+
+    async def _begin(self, job: _Job, targets: list[Target]) -> None:
+        job.state = "running"
+        try:
+            if job.kind == "repush":
+                job.total = await asyncio.to_thread(self.mirror.repush, future=True)
+            else:
+
+                def step(done: int, total: int) -> None:
+                    job.count, job.total = done, total
+                    self._report(job, f"checked {done} of {total} calendars")
+
+                found = await asyncio.to_thread(self.mirror.reconcile, targets, step)
+                job.message = (
+                    f"{found.calendars} calendars checked: {found.edited} edited and "
+                    f"{found.missing} deleted by hand are sent again, {found.removed} added "
+                    f"by hand removed, {found.reverted} occurrences put back"
+                )
+                job.total = await asyncio.to_thread(self._queue_depth)
+        except BridgeError as exc:
+            self._finish(job, error=str(exc))
+
+    def _queue_depth(self) -> int:
+        return sum(p.pending for p in self.mirror.status.pending().values())
+
+    def _advance(self, job: _Job, blocked: str | None) -> None:
+        if job.done.done():
+            self._job = None
+            return
+        pending = self._status.pending
+        job.count = max(0, job.total - pending)
+        self._report(job, f"{job.count} of {job.total} sent to Google")
+        if blocked:
+            self._finish(job, error=blocked)
+        elif pending == 0:
+            if job.kind == "repush":
+                job.message = f"{job.total} events from today on sent to Google again"
+            self._finish(job)
+
+    def _report(self, job: _Job, note: str) -> None:
+        if job.progress is None:
+            return
+        try:
+            from ..web.admin.ports import Progress
+
+            job.progress(Progress(job.count, job.total, note))
+        except ImportError:  # the admin page is not installed
+            job.progress((job.count, job.total, note))
+
+    def _finish(self, job: _Job, error: str | None = None) -> None:
+        job.state = "failed" if error else "done"
+        if error:
+            job.message = error
+            job.done.set_exception(BridgeError(error))
+        else:
+            job.done.set_result(job.message)
+        self._job = None
+
+    def _enqueue(self, kind: str, progress: Callable[[Any], None] | None) -> _Job:
+        if not self.settings.google.enabled or self._task is None:
+            raise BridgeError("the Google mirror is not running ([google] enabled = no)")
+        job = _Job(kind, progress, asyncio.get_running_loop().create_future())
+        self._jobs.append(job)
+        self.wake()
+        return job
+
+    def request_repush(self) -> JobStatus:
+        """Start Re-Push Future Events in the background; follow it with ``status().job``."""
+        return self._enqueue("repush", None).view()
+
+    def request_reconcile(self) -> JobStatus:
+        return self._enqueue("reconcile", None).view()
+
+    async def repush_future(self, progress: Callable[[Any], None]) -> str:
+        """Re-Push Future Events, awaited; ``progress`` gets ``Progress(done, total, note)``."""
+        return await self._enqueue("repush", progress).done
+
+    async def reconcile(self, progress: Callable[[Any], None]) -> str:
+        return await self._enqueue("reconcile", progress).done
+
+    # ------------------------------------------------------------------ status
+
+    def _refresh_status(self) -> None:
+        m = self.mirror
+        status = m.status
+        account = status.account()
+        pending = status.pending()
+        by_key = {t.key: t for t in m.targets()}
+        cals: list[CalendarStatus] = []
+        oldest: float | None = None
+        for row in status.calendars():
+            figures = pending.get(row.key)
+            target = by_key.get(row.key)
+            if figures is not None and figures.oldest is not None:
+                oldest = figures.oldest if oldest is None else min(oldest, figures.oldest)
+            cals.append(
+                CalendarStatus(
+                    key=row.key,
+                    name=(target.summary if target else row.summary) or row.key,
+                    login=row.key[len(USER_PREFIX) :] if row.key.startswith(USER_PREFIX) else None,
+                    google_id=row.google_id or "",
+                    html_link=calendar_link(self.settings.google.api_endpoint, row.google_id)
+                    if row.google_id
+                    else "",
+                    acl=_acl_lines(row.acl_rules()),
+                    public_ical=row.public_url or "",
+                    last_mirror=row.last_push,
+                    pending=figures.pending if figures else 0,
+                    rejected=figures.rejected if figures else 0,
+                    last_error=row.last_error
+                    or (figures.error if figures and figures.error else "")
+                    or "",
+                )
+            )
+        total = sum(p.pending + p.rejected for p in pending.values())
+        self._status = MirrorStatus(
+            enabled=self.settings.google.enabled,
+            authorized=account.auth_state == "ok" and m._client is not None,
+            auth_reason=account.reason or "",
+            paused_until=account.paused_until,
+            pending=total,
+            lag_seconds=(time.time() - oldest) if oldest is not None else None,
+            last_pass=self._last_pass,
+            calendars=tuple(cals),
+            job=self._job.view() if self._job else None,
+        )
+
+    def status(self) -> MirrorStatus:
+        """The latest status (refreshed after every pass; no I/O)."""
+        job = self._job.view() if self._job else None
+        if job != self._status.job:
+            return MirrorStatus(**{**_fields(self._status), "job": job})
+        return self._status
+
+    def calendar_status(self, login: str) -> Any:
+        """The admin page's view of one technician's Google calendar (``MirrorControl``)."""
+        for cal in self._status.calendars:
+            if cal.login == login:
+                try:
+                    from ..web.admin.ports import CalendarMirrorStatus
+                except ImportError:
+                    return cal
+                return CalendarMirrorStatus(
+                    calendar_id=cal.google_id,
+                    calendar_link=cal.html_link,
+                    shared_with=cal.acl,
+                    public_ical_url=cal.public_ical,
+                    last_mirrored=cal.last_mirror,
+                    pending=cal.pending + cal.rejected,
+                    last_error=cal.last_error,
+                )
+        return None
+
+    def metrics(self) -> Any:
+        """Counters for ``/metrics`` (``MirrorControl``)."""
+        calls = self.mirror.counter.snapshot()
+        try:
+            from ..web.admin.ports import MirrorMetrics
+        except ImportError:
+            return (calls, self._status.pending, self._status.lag_seconds)
+        return MirrorMetrics(calls, self._status.pending, self._status.lag_seconds)
+
+    def metrics_text(self) -> str:
+        """The same figures in Prometheus' text format."""
+        lines = [
+            "# HELP ipoint_bridge_google_calls_total Google Calendar API calls by outcome.",
+            "# TYPE ipoint_bridge_google_calls_total counter",
+        ]
+        for outcome, n in sorted(self.mirror.counter.snapshot().items()):
+            lines.append(f'ipoint_bridge_google_calls_total{{outcome="{outcome}"}} {n}')
+        lines += [
+            "# TYPE ipoint_bridge_mirror_queue_depth gauge",
+            f"ipoint_bridge_mirror_queue_depth {self._status.pending}",
+            "# TYPE ipoint_bridge_mirror_lag_seconds gauge",
+            f"ipoint_bridge_mirror_lag_seconds {self._status.lag_seconds or 0.0:.3f}",
+        ]
+        return "\n".join(lines) + "\n"
+
+
+def _fields(status: MirrorStatus) -> dict[str, Any]:
+    return {name: getattr(status, name) for name in status.__dataclass_fields__}
+
+
+MIRROR: web.AppKey[MirrorService] = web.AppKey("mirror", MirrorService)
+
+
+async def mirror_ctx(app: web.Application) -> AsyncIterator[None]:
+    """``app.cleanup_ctx.append(mirror_ctx)``: the mirror runs while the app runs."""
+    service = MirrorService(app[SETTINGS], app[STORE])
+    app[MIRROR] = service
+    try:
+        from ..web.admin.ports import MIRROR_CONTROL
+    except ImportError:
+        pass
+    else:
+        app[MIRROR_CONTROL] = service
+    await service.start()
+    try:
+        yield
+    finally:
+        await service.stop()
+
+
+__all__ = [
+    "MIRROR",
+    "CalendarStatus",
+    "JobStatus",
+    "MirrorService",
+    "MirrorStatus",
+    "mirror_ctx",
+]
