@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import sys
@@ -64,8 +65,13 @@ async def serve(
         if settings.caldav.enabled:
             from .caldav import start_caldav
 
-            caldav = await asyncio.to_thread(start_caldav, settings)
+            caldav = await asyncio.to_thread(start_caldav, settings, store=store)
             announce("caldav", caldav.url)
+            if caldav.port != settings.caldav.port:
+                # port 0 picked a free port: everything else (mirror, admin page) must see it.
+                settings = dataclasses.replace(
+                    settings, caldav=dataclasses.replace(settings.caldav, port=caldav.port)
+                )
         app = create_app(settings, store)
         runner, url = await start_site(app, settings.web.host, settings.web.port)
         announce("web", url)
