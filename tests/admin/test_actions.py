@@ -113,6 +113,10 @@ def test_rotate_feed_replaces_the_token(admin: Client, bridge: BridgeServer) -> 
     page = admin.get("/admin").text
     assert new in page and old not in page
     assert "old one stopped working" in page
+    # The feed server agrees: the old address is gone at once, the new one serves the calendar.
+    assert admin.get(f"/feeds/{old}.ics").status == 404
+    fresh = admin.get(f"/feeds/{new}.ics")
+    assert fresh.status == 200 and "BEGIN:VCALENDAR" in fresh.text
 
 
 def test_rotate_without_csrf_is_refused(admin: Client, bridge: BridgeServer) -> None:

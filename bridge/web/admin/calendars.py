@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 from ...caldav.layout import own_path
 from ...config import Settings
 from ...google.client import calendar_link, public_ical_url
 from ...store import EventStore
+from ..feeds import feed_url, webcal_url
 from .ports import CalendarMirrorStatus, MirrorControl
-
-FEED_PREFIX = "/feeds/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,16 +32,6 @@ class CalendarCard:
     pending: int
     last_error: str
     mirrored: bool
-
-
-def feed_url(settings: Settings, token: str) -> str:
-    """The secret subscription address (https in production: Outlook on the web needs it)."""
-    return f"{settings.bridge.base_url}{FEED_PREFIX}{token}.ics"
-
-
-def webcal(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(("webcal", *parts[1:]))
 
 
 def caldav_url(settings: Settings, login: str) -> str:
@@ -107,7 +95,7 @@ def build_cards(
                 public_ical_url=public,
                 caldav_url=caldav_url(settings, login),
                 feed_url=feed,
-                webcal_url=webcal(feed),
+                webcal_url=webcal_url(feed),
                 last_mirrored=ago(status.last_mirrored, now),
                 pending=status.pending,
                 last_error=status.last_error,
