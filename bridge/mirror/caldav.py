@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Mapping
@@ -33,8 +34,12 @@ class SourceError(Exception):
     """A source could not be read; the message is plain words for the admin page."""
 
 
-def _auth(spec: SourceSpec) -> aiohttp.BasicAuth | None:
-    return aiohttp.BasicAuth(spec.username, spec.password) if spec.username else None
+def auth_headers(spec: SourceSpec) -> dict[str, str]:
+    """HTTP Basic credentials of the source (RFC 7617), if it has any."""
+    if not spec.username:
+        return {}
+    raw = f"{spec.username}:{spec.password}".encode()
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
 
 
 def _tag(ns: str, name: str) -> str:
@@ -50,10 +55,9 @@ async def _request(
     depth: str,
 ) -> tuple[int, bytes]:
     headers = {"Depth": depth, "Content-Type": "application/xml; charset=utf-8"}
+    headers.update(auth_headers(spec))
     try:
-        async with session.request(
-            method, url, data=body.encode(), headers=headers, auth=_auth(spec)
-        ) as resp:
+        async with session.request(method, url, data=body.encode(), headers=headers) as resp:
             return resp.status, await resp.read()
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise SourceError(f"cannot reach {_safe(url)}: {type(exc).__name__} {exc}") from exc

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import icalendar
 
-from .caldav import SourceError, _auth, _safe
+from .caldav import SourceError, _safe, auth_headers
 from .mapping import MappingProblem, group_by_uid, parse
 from .sources import Page, RawItem, SourceSpec
 
@@ -46,7 +46,7 @@ async def read(
     Raises:
         SourceError: the feed cannot be fetched or parsed.
     """
-    headers: dict[str, str] = {"Accept": "text/calendar"}
+    headers: dict[str, str] = {"Accept": "text/calendar", **auth_headers(spec)}
     etag = position.get("etag")
     if etag:
         if str(etag).startswith("lm:"):
@@ -54,7 +54,7 @@ async def read(
         else:
             headers["If-None-Match"] = str(etag)
     try:
-        async with session.get(spec.url, headers=headers, auth=_auth(spec)) as resp:
+        async with session.get(spec.url, headers=headers) as resp:
             if resp.status == 304:
                 return
             if resp.status != 200:
