@@ -40,7 +40,13 @@ PASSWORD = "correct horse battery staple"
 PASSWORD_HASH = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
 
 
-def bridge_ini(data_dir: Path, base_url: str, emulator_url: str = "", extra: str = "") -> str:
+def bridge_ini(
+    data_dir: Path,
+    base_url: str,
+    emulator_url: str = "",
+    extra: str = "",
+    caldav: str = "enabled = no\n",
+) -> str:
     google = ""
     if emulator_url:
         google = (
@@ -55,8 +61,9 @@ def bridge_ini(data_dir: Path, base_url: str, emulator_url: str = "", extra: str
     return (
         f"[bridge]\ntimezone = America/Chicago\ndata_dir = {data_dir}\nbase_url = {base_url}\n"
         f"[admin]\nusername = admin\npassword_hash = {PASSWORD_HASH}\n"
-        "[caldav]\nenabled = no\n"
-        "[calendar:chris]\nname = Chris\nshare_with = boss@example.com\npublic = yes\n"
+        + "[caldav]\n"
+        + caldav
+        + "[calendar:chris]\nname = Chris\nshare_with = boss@example.com\npublic = yes\n"
         + google
         + extra
     )
@@ -72,6 +79,7 @@ class BridgeServer:
         *,
         emulator_url: str = "",
         extra: str = "",
+        caldav: str = "enabled = no\n",
         prepare: Callable[[web.Application, EventStore], None] | None = None,
     ) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -79,7 +87,7 @@ class BridgeServer:
         self._sock.listen(64)
         self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
         self.ini = folder / "bridge.ini"
-        self.ini.write_text(bridge_ini(folder / "data", self.url, emulator_url, extra))
+        self.ini.write_text(bridge_ini(folder / "data", self.url, emulator_url, extra, caldav))
         self.settings = config.load(self.ini)
         self.store = open_store(self.settings)
         self.app = create_app(self.settings, self.store, mirror=False)
