@@ -49,7 +49,8 @@ TESTING_REFRESH_DAYS = 7
 EXPIRY_DOC_URL = "https://developers.google.com/identity/protocols/oauth2#expiration"
 PUBLISHING_DOC_URL = "https://support.google.com/cloud/answer/10311615"
 PERMISSIONS_URL = "https://myaccount.google.com/permissions"
-_TIMEOUT = aiohttp.ClientTimeout(total=30)
+# Short: the admin page waits for these answers.
+_TIMEOUT = aiohttp.ClientTimeout(total=15, sock_connect=5)
 
 
 class OAuthError(BridgeError):

@@ -132,3 +132,14 @@ def test_admin_page_off_without_password_hash(tmp_path: Path) -> None:
         reply = http("GET", server.url + "/admin")
     assert reply.status == 503
     assert b"password_hash" in reply.body
+
+
+def test_login_page_flood_does_not_sign_out_the_admin(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bridge.web.admin import sessions
+
+    monkeypatch.setattr(sessions, "MAX_SESSIONS", 5)
+    store = SessionStore(secure=False)
+    admin = store.login(store._new(), "admin")
+    for _ in range(20):
+        store._new()
+    assert store.find(admin.id) is admin

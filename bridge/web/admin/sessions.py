@@ -58,9 +58,17 @@ class SessionStore:
         now = time.time()
         session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), now, now, user)
         self._sessions[session.id] = session
+        if len(self._sessions) > MAX_SESSIONS:
+            self._evict()
+        return session
+
+    def _evict(self) -> None:
+        # Anonymous sessions go first, so a flood of login-page visits cannot sign out an admin.
+        anonymous = [sid for sid, s in self._sessions.items() if not s.authenticated]
+        for sid in anonymous[: len(self._sessions) - MAX_SESSIONS]:
+            del self._sessions[sid]
         while len(self._sessions) > MAX_SESSIONS:
             self._sessions.popitem(last=False)
-        return session
 
     def get(self, request: web.Request) -> Session | None:
         sid = request.cookies.get(COOKIE, "")
