@@ -132,3 +132,25 @@ def test_service_account(tmp_path: Path, emulator: EmulatorThread) -> None:
     assert state.kind == "service_account" and state.ok
     assert state.email == "shop@example.com"
     assert "domain-wide delegation" in state.detail
+
+
+def test_admin_page_explains_the_testing_expiry(
+    tmp_path: Path, testing_emulator: EmulatorThread
+) -> None:
+    from tests.admin.support import BridgeServer, Client, consent
+
+    with BridgeServer(tmp_path, emulator_url=testing_emulator.base_url) as bridge:
+        admin = Client(bridge.url)
+        admin.login()
+        start = admin.post("/admin/google/start", {"csrf": admin.csrf()})
+        admin.get(consent(start.location))
+        assert "You are authorized as" in admin.get("/admin").text
+        testing_emulator.control("POST", "clock", {"advance_seconds": 8 * DAY})
+        path = bridge.settings.data_path(bridge.settings.google.credentials)
+        signed_in = time.time() - 8 * DAY
+        os.utime(path, (signed_in, signed_in))
+        admin.post("/admin/google/check", {"csrf": admin.csrf()})
+        page = admin.get("/admin").text
+    assert "The Google sign-in expired" in page
+    assert oauth_flow.PUBLISHING_DOC_URL in page
+    assert oauth_flow.EXPIRY_DOC_URL in page

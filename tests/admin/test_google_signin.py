@@ -76,6 +76,7 @@ def test_sign_in_writes_private_credentials_and_shows_who(
     # Neither the refresh token, nor the one-time code, ever shows in a page or a log line.
     secrets = [refresh, code, bridge.settings.google.client_secret]
     logs = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Google authorization saved for demo@example.com" in logs  # the server's log is seen
     for secret in secrets:
         assert secret not in page
         assert secret not in logs
