@@ -3,12 +3,14 @@ admin page (web redirect) and ``ipoint-bridge auth google`` (loopback or pasted 
 
 Owns: the authorization URL (state, PKCE S256, ``access_type=offline``, ``prompt=consent`` so
 Google always hands out a refresh token), the code exchange at the configured token URI, the
-authorized-user JSON written 0600, revocation, and the authorization check that tells an admin in
-plain words why the bridge is not authorized. Every endpoint comes from ``[google]`` so tests and
-``demo`` run against the emulator.
+authorized-user JSON written 0600 (through ``credentials``, the mirror's reader and writer of that
+file) and revocation. Whether a stored sign-in still works, in plain words, is
+``bridge.web.admin.authstate``. Every endpoint comes from ``[google]`` so tests and ``demo`` run
+against the emulator.
 
-Tokens never leave this module except into the credentials file: errors and log lines carry
-Google's error code and a plain description, never a token or an authorization code.
+Tokens never leave this module except into the credentials file and the caller's ``Grant``
+(whose ``repr`` hides them): errors and log lines carry Google's error code and plain words,
+never a token or an authorization code.
 """
 
 from __future__ import annotations
