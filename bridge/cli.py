@@ -7,6 +7,7 @@ import argparse
 import importlib
 import logging
 import sys
+import time
 from collections.abc import Sequence
 
 from . import __version__
@@ -37,10 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def setup_logging(level: str) -> None:
+    # Timestamps in UTC: the host's time zone is never used, not even in logs.
+    logging.Formatter.converter = time.gmtime
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format="%(asctime)sZ %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
+        force=True,
     )
     # HTTP client libraries log request details (and so tokens) at DEBUG; keep them quiet.
     for noisy in ("googleapiclient.discovery_cache", "urllib3", "httplib2", "aiohttp.access"):

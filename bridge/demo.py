@@ -19,6 +19,7 @@ import bcrypt
 
 from . import config
 from .demo_data import SUPERVISOR, TECHNICIANS, demo_records
+from .caldav.htpasswd import set_password
 from .runtime import open_store, write_private
 from .serve import announce, run
 from .timeutil import zone
@@ -108,9 +109,9 @@ password_hash = {_hash(data["admin_password"])}
     settings = config.load(path)
     htpasswd = settings.data_path(settings.caldav.htpasswd)
     if not htpasswd.exists():
-        lines = [f"{login}:{_hash(pw)}" for login, pw in data["logins"].items()]
-        lines.append(f"{settings.caldav.service_user}:{_hash(data['service_password'])}")
-        write_private(htpasswd, "\n".join(lines) + "\n")
+        logins = {**data["logins"], settings.caldav.service_user: data["service_password"]}
+        for login, password in logins.items():
+            set_password(htpasswd, login, password, rounds=10)
     return path
 
 

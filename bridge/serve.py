@@ -40,13 +40,15 @@ async def start_site(app: web.Application, host: str, port: int) -> tuple[web.Ap
     return runner, f"http://{host}:{real_port}"
 
 
-async def _wait_for_stop() -> None:
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT; installed first thing, so a stop that arrives while
+    the servers are still starting is not lost (nor kills the process half-way)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
 
 
 async def serve(
@@ -56,6 +58,7 @@ async def serve(
     announce_extra: Callable[[str, str | None], None] | None = None,
 ) -> None:
     """Run every configured part until SIGTERM or SIGINT."""
+    stop = _stop_on_signals()
     store = open_store(settings)
     caldav: Any = None
     runner: web.AppRunner | None = None
@@ -78,7 +81,7 @@ async def serve(
         if announce_extra is not None:
             announce_extra(url, caldav.url if caldav else None)
         print("ready", flush=True)
-        await _wait_for_stop()
+        await stop.wait()
         logger.info("stopping")
     finally:
         if runner is not None:

@@ -78,11 +78,25 @@ class _SQLiteConn:
         return int(row[0])
 
 
+class _Slot:
+    """One thread's connection and the lock held while it is in use, so ``close()`` from
+    another thread never closes a connection under a running statement (a crash in sqlite3)."""
+
+    __slots__ = ("lock", "raw")
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+        self.lock = threading.RLock()
+
+
 class SQLiteDatabase:
     """SQLite in WAL mode: one connection per thread, writers serialised by SQLite's lock.
 
     ``synchronous=FULL`` because an accepted push must survive a power cut, not only a crash.
     """
+
+    #: How long ``close()`` waits for a thread to finish with its connection.
+    CLOSE_GRACE_S = 10.0
 
     dialect: Dialect = "sqlite"
 
@@ -92,18 +106,19 @@ class SQLiteDatabase:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._busy_ms = int(busy_timeout_s * 1000)
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[_Slot] = []
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._closed = False
         with self._lock:
             first = self._open()
-        first.execute("PRAGMA journal_mode=WAL")
+        first.raw.execute("PRAGMA journal_mode=WAL")
         if self.path != ":memory:":
             # The database holds feed tokens: owner-only. A read-only mount is still usable.
             with contextlib.suppress(OSError):
                 os.chmod(self.path, 0o600)
 
-    def _open(self) -> sqlite3.Connection:
+    def _open(self) -> _Slot:
         try:
             raw = sqlite3.connect(
                 self.path,
@@ -117,25 +132,29 @@ class SQLiteDatabase:
         raw.execute("PRAGMA synchronous=FULL")
         raw.execute("PRAGMA foreign_keys=ON")
         raw.execute("PRAGMA cache_size=-32000")
-        self._all.append(raw)
-        self._local.conn = raw
+        slot = _Slot(raw)
+        self._all.append(slot)
+        self._local.slot = slot
         self._local.depth = 0
-        return raw
+        return slot
 
-    def _conn(self) -> sqlite3.Connection:
-        raw: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if raw is None:
+    def _slot(self) -> _Slot:
+        if self._closed:
+            raise StoreError("the database is closed (the bridge is shutting down)")
+        slot: _Slot | None = getattr(self._local, "slot", None)
+        if slot is None:
             with self._lock:
-                raw = self._open()
-        return raw
+                slot = self._open()
+        return slot
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        raw = self._conn()
+        slot = self._slot()
+        raw = slot.raw
         if getattr(self._local, "depth", 0):
             raise StoreError("write transaction inside a read snapshot on the same thread")
         # One writer at a time inside this process; SQLite's own lock covers other processes.
-        with self._write_lock:
+        with slot.lock, self._write_lock:
             try:
                 raw.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
@@ -154,26 +173,37 @@ class SQLiteDatabase:
 
     @contextmanager
     def snapshot(self) -> Iterator[Connection]:
-        raw = self._conn()
+        slot = self._slot()
+        raw = slot.raw
         depth: int = getattr(self._local, "depth", 0)
-        if depth == 0:
-            raw.execute("BEGIN")
-        self._local.depth = depth + 1
-        try:
-            yield _SQLiteConn(raw)
-        finally:
-            self._local.depth = depth
+        with slot.lock:
             if depth == 0:
-                raw.execute("COMMIT")
+                raw.execute("BEGIN")
+            self._local.depth = depth + 1
+            try:
+                yield _SQLiteConn(raw)
+            finally:
+                self._local.depth = depth
+                if depth == 0:
+                    raw.execute("COMMIT")
 
     def migrate(self, component: str, steps: Sequence[Step]) -> None:
         migrate(self, component, steps)
 
     def close(self) -> None:
+        """Close every thread's connection once that thread is done with it; a connection still
+        busy after ``CLOSE_GRACE_S`` is left to be freed with its thread rather than crashed."""
+        self._closed = True
         with self._lock:
-            for raw in self._all:
-                with contextlib.suppress(sqlite3.Error):
-                    raw.close()
+            for slot in self._all:
+                if slot.lock.acquire(timeout=self.CLOSE_GRACE_S):
+                    try:
+                        with contextlib.suppress(sqlite3.Error):
+                            slot.raw.close()
+                    finally:
+                        slot.lock.release()
+                else:
+                    logger.warning("a database connection was still busy at shutdown")
             self._all.clear()
         self._local = threading.local()
 
