@@ -18,8 +18,8 @@ from typing import Any
 import bcrypt
 
 from . import config
-from .demo_data import SUPERVISOR, TECHNICIANS, demo_records
 from .caldav.htpasswd import set_password
+from .demo_data import SUPERVISOR, TECHNICIANS, demo_records
 from .runtime import open_store, write_private
 from .serve import announce, run
 from .timeutil import zone
