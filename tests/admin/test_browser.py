@@ -10,46 +10,14 @@ from pathlib import Path
 import pytest
 
 from bridge.google_emulator.testing import EmulatorThread
+from tests.admin.conftest import CHROMIUM, browser_only, shot
 from tests.admin.support import PASSWORD, BridgeServer, FakeMirror, with_fake_mirror
 from tests.admin.test_actions import add_events
-from tests.support import ROOT
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = ROOT / "artifacts" / "admin"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM),
-        reason=f"{CHROMIUM} is missing (Debian package 'chromium'; make test installs it)",
-    ),
-]
 
 if os.path.exists(CHROMIUM):
-    from playwright.sync_api import Browser, Page, expect, sync_playwright
+    from playwright.sync_api import Browser, expect
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield launched
-        launched.close()
-
-
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+pytestmark = browser_only
 
 
 @pytest.fixture

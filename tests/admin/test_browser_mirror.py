@@ -5,6 +5,7 @@ Re-Push Future Events runs through the mirror until it finishes. Screenshots in
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,15 +19,15 @@ from bridge.mirror.service import MirrorService
 from bridge.store import EventStore
 from bridge.web.admin.ports import MIRROR_CONTROL
 from bridge.web.keys import SETTINGS
+from tests.admin.conftest import CHROMIUM, browser_only, shot
 from tests.admin.support import PASSWORD, BridgeServer
 from tests.admin.test_actions import add_events
-from tests.admin.test_browser import ARGS, CHROMIUM, pytestmark, shot  # noqa: F401
 from tests.mirror.support import FAST
 
-if CHROMIUM:
+if os.path.exists(CHROMIUM):
     from playwright.sync_api import Browser, expect
 
-    from tests.admin.test_browser import browser  # noqa: F401  (fixture)
+pytestmark = browser_only
 
 
 @pytest.fixture
