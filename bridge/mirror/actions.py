@@ -16,6 +16,7 @@ Answers and what they mean (Google Calendar API reference and "Handle API errors
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -100,7 +101,8 @@ def _judge(
 
 
 def apply_actions(client: GoogleClient, status: StatusDB, actions: Sequence[Action]) -> ApplyReport:
-    """Run ``actions`` batch by batch, recording each batch's answers at once.
+    """Run ``actions`` batch by batch (``client.tuning.concurrency`` batches at a time),
+    recording each batch's answers as soon as it returns.
 
     Raises:
         NotAuthorized: the sign-in stopped working (answers so far are recorded).
@@ -113,24 +115,45 @@ def apply_actions(client: GoogleClient, status: StatusDB, actions: Sequence[Acti
         report.settled += len(settle)
     calls = [a for a in actions if a.kind != "settle"]
     size = client.batch_size
-    for start in range(0, len(calls), size):
-        todo = calls[start : start + size]
-        while todo:
-            results = client.batch([request_for(a) for a in todo])
-            report.sent += len(todo)
-            updates: list[RowUpdate] = []
-            follow: list[Action] = []
-            for action, result in zip(todo, results, strict=True):
-                update, again = _judge(action, result, report)
-                _log(action, result, again)
-                if update is not None:
-                    updates.append(update)
-                if again is not None:
-                    follow.append(again)
-            status.record(updates)
-            if report.quota is not None:
-                return report
-            todo = follow
+    chunks = [calls[i : i + size] for i in range(0, len(calls), size)]
+    stop = threading.Event()
+
+    def work(chunk: list[Action]) -> ApplyReport:
+        if stop.is_set():
+            return ApplyReport()
+        part = _apply_batch(client, status, chunk)
+        if part.quota is not None:
+            stop.set()  # quotaExceeded: send nothing more to this account
+        return part
+
+    for part in client.map(work, chunks):
+        report.sent += part.sent
+        report.settled += part.settled
+        report.failed += part.failed
+        report.quota = report.quota or part.quota
+        report.calendars_gone |= part.calendars_gone
+        report.last_error.update(part.last_error)
+    return report
+
+
+def _apply_batch(client: GoogleClient, status: StatusDB, todo: list[Action]) -> ApplyReport:
+    report = ApplyReport()
+    while todo:
+        results = client.batch([request_for(a) for a in todo])
+        report.sent += len(todo)
+        updates: list[RowUpdate] = []
+        follow: list[Action] = []
+        for action, result in zip(todo, results, strict=True):
+            update, again = _judge(action, result, report)
+            _log(action, result, again)
+            if update is not None:
+                updates.append(update)
+            if again is not None:
+                follow.append(again)
+        status.record(updates)
+        if report.quota is not None:
+            break
+        todo = follow
     return report
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import logging
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -61,6 +61,59 @@ async def _request(
             return resp.status, await resp.read()
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise SourceError(f"cannot reach {_safe(url)}: {type(exc).__name__} {exc}") from exc
+
+
+async def _multistatus(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    spec: SourceSpec,
+    body: str,
+    depth: str,
+    on_response: Callable[[ET.Element], None],
+) -> tuple[int, str | None]:
+    """Send a request answered by a 207 multistatus and hand each ``DAV:response`` to
+    ``on_response`` while the answer streams in, dropping it afterwards: a listing of a
+    100,000-event calendar never sits in memory as one tree. Returns the status and the
+    top-level ``DAV:sync-token`` (RFC 6578 6.2), if any."""
+    headers = {"Depth": depth, "Content-Type": "application/xml; charset=utf-8"}
+    headers.update(auth_headers(spec))
+    response_tag, token_tag = _tag("D", "response"), _tag("D", "sync-token")
+    token: str | None = None
+    try:
+        async with session.request(method, url, data=body.encode(), headers=headers) as resp:
+            if resp.status != 207:
+                await resp.read()
+                return resp.status, None
+            parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
+            root: ET.Element | None = None
+            depth_now = 0
+            async for chunk in resp.content.iter_chunked(1 << 16):
+                parser.feed(chunk)
+                for item in parser.read_events():
+                    event, found = item if len(item) == 2 else ("", None)
+                    if not isinstance(found, ET.Element):
+                        continue
+                    elem = found
+                    if event == "start":
+                        depth_now += 1
+                        if root is None:
+                            root = elem
+                        continue
+                    depth_now -= 1
+                    if depth_now != 1 or root is None:
+                        continue
+                    if elem.tag == response_tag:
+                        on_response(elem)
+                    elif elem.tag == token_tag:
+                        token = (elem.text or "").strip()
+                    root.remove(elem)
+            parser.close()
+    except ET.ParseError as exc:
+        raise SourceError(f"the server's XML answer is not valid: {exc}") from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise SourceError(f"cannot reach {_safe(url)}: {type(exc).__name__} {exc}") from exc
+    return 207, token
 
 
 def _safe(url: str) -> str:
@@ -136,27 +189,28 @@ async def _sync_collection(
         f"<D:sync-token>{_xml_text(token)}</D:sync-token><D:sync-level>1</D:sync-level>"
         "<D:prop><D:getetag/></D:prop></D:sync-collection>"
     )
-    status, content = await _request(session, "REPORT", spec.url + "/", spec, body, "0")
+    base = urlsplit(spec.url).path.rstrip("/")
+    changed: dict[str, str | None] = {}
+    removed: list[str] = []
+
+    def take(resp: ET.Element) -> None:
+        href = _href(resp)
+        if href.rstrip("/") == base:
+            return
+        if " 404" in _resp_status(resp):
+            removed.append(href)
+            return
+        prop = _ok_props(resp)
+        etag = prop.findtext("D:getetag", default="", namespaces=NS) if prop is not None else ""
+        changed[href] = etag or None
+
+    status, new_token = await _multistatus(session, "REPORT", spec.url + "/", spec, body, "0", take)
     if status in (403, 409, 412, 400) and token:
         logger.info("sync token of %s refused (%d): full resync", _safe(spec.url), status)
         return None
     if status != 207:
         raise _status_error(status, spec.url, "sync-collection")
-    responses, root = _responses(content)
-    changed: dict[str, str | None] = {}
-    removed: list[str] = []
-    for resp in responses:
-        href = _href(resp)
-        if not href.endswith(".ics") and href.rstrip("/") == urlsplit(spec.url).path.rstrip("/"):
-            continue
-        if " 404" in _resp_status(resp):
-            removed.append(href)
-            continue
-        prop = _ok_props(resp)
-        etag = prop.findtext("D:getetag", default="", namespaces=NS) if prop is not None else ""
-        changed[href] = etag or None
-    new_token = root.findtext("D:sync-token", default="", namespaces=NS)
-    return changed, removed, new_token
+    return changed, removed, new_token or ""
 
 
 async def _etag_listing(session: aiohttp.ClientSession, spec: SourceSpec) -> dict[str, str | None]:
@@ -164,23 +218,22 @@ async def _etag_listing(session: aiohttp.ClientSession, spec: SourceSpec) -> dic
         '<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop>'
         "<D:getetag/><D:resourcetype/></D:prop></D:propfind>"
     )
-    status, content = await _request(session, "PROPFIND", spec.url + "/", spec, body, "1")
-    if status != 207:
-        raise _status_error(status, spec.url, "PROPFIND")
-    responses, _ = _responses(content)
     base = urlsplit(spec.url).path.rstrip("/")
     out: dict[str, str | None] = {}
-    for resp in responses:
+
+    def take(resp: ET.Element) -> None:
         href = _href(resp)
-        if href.rstrip("/") == base:
-            continue
         prop = _ok_props(resp)
-        if prop is None:
-            continue
+        if href.rstrip("/") == base or prop is None:
+            return
         rtype = prop.find("D:resourcetype", NS)
         if rtype is not None and len(rtype):
-            continue
+            return
         out[href] = prop.findtext("D:getetag", default="", namespaces=NS) or None
+
+    status, _ = await _multistatus(session, "PROPFIND", spec.url + "/", spec, body, "1", take)
+    if status != 207:
+        raise _status_error(status, spec.url, "PROPFIND")
     return out
 
 
@@ -194,19 +247,20 @@ async def multiget(
         'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/>'
         f"</D:prop>{refs}</C:calendar-multiget>"
     )
-    status, content = await _request(session, "REPORT", spec.url + "/", spec, body, "1")
-    if status != 207:
-        raise _status_error(status, spec.url, "calendar-multiget")
-    responses, _ = _responses(content)
     items: list[RawItem] = []
-    for resp in responses:
+
+    def take(resp: ET.Element) -> None:
         prop = _ok_props(resp)
         if prop is None:
-            continue  # removed between the listing and now: the next read reports it
+            return  # removed between the listing and now: the next read reports it
         text = prop.findtext("C:calendar-data", default="", namespaces=NS)
         if text:
             etag = prop.findtext("D:getetag", default="", namespaces=NS) or None
             items.append(RawItem(_href(resp), etag, text))
+
+    status, _ = await _multistatus(session, "REPORT", spec.url + "/", spec, body, "1", take)
+    if status != 207:
+        raise _status_error(status, spec.url, "calendar-multiget")
     return items
 
 

@@ -303,7 +303,7 @@ class Mirror:
         tried: set[str] = set()
         listing: list[dict[str, Any]] | None = None
         settled = sent = failed = 0
-        limit = client.batch_size * 4
+        limit = client.batch_size * max(4, 2 * self.tuning.concurrency)
         while self._clock() < deadline:
             rows = [
                 r for r in self.status.dirty(limit + len(tried), skip_keys) if r.gid not in tried

@@ -62,7 +62,8 @@ def test_quota_exceeded_pauses_writes_and_keeps_the_queue(shop: Shop) -> None:
     health = shop.sync()
     assert not health.converged
     assert any("usage limits" in r for r in health.reasons)
-    assert shop.calls() - before <= 50, "one batch at most, then writes stop"
+    in_flight = 50 * shop.mirror().tuning.concurrency
+    assert shop.calls() - before <= in_flight, "the batches in flight at most, then writes stop"
     m = shop.mirror()
     assert sum(p.pending for p in m.status.pending().values()) == 120
     # Still paused: nothing is sent.
