@@ -99,7 +99,7 @@ class Mirror:
         self.status = StatusDB(db, clock=clock)
         self.counter = CallCounter()
         self.caldav_base = caldav_base
-        self.tuning = tuning
+        self.tuning = replace(tuning, concurrency=settings.google.parallel_batches)
         self._users = users
         self._credentials = credentials
         self._clock = clock
