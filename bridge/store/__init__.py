@@ -80,6 +80,18 @@ class EventStore(Protocol):
         it); an event changed during the iteration appears in either version, never twice."""
         ...
 
+    def stamps(
+        self, calendar: str, event_ids: Sequence[str] | None = None
+    ) -> Iterator[tuple[str, str, float]]:
+        """(id, etag, updated) of live events on ``calendar``: all of them (streamed in pages),
+        or those among ``event_ids``. Reads no event text: CalDAV listings of 100k events
+        (initial sync, PROPFIND depth 1) need only these."""
+        ...
+
+    def blocks(self, calendar: str, event_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """id -> (VEVENT block, TZID) of live events on ``calendar`` among ``event_ids``."""
+        ...
+
     def calendar_tzids(self, calendar: str) -> list[str]:
         """The zones (TZIDs) the live events on ``calendar`` use, sorted; a whole calendar
         needs their VTIMEZONEs before its first event."""

@@ -340,11 +340,59 @@ class SQLEventStore:
                 out.extend(
                     _stored(row)
                     for row in conn.execute(
+                        # "+c.deleted": without statistics SQLite would scan the calendar on
+                        # entries_range; the primary key finds each id directly (20x at 100k).
                         f"SELECT {_EVENT_COLS} FROM entries c JOIN events e ON e.id = c.event_id "
-                        f"WHERE c.calendar = ? AND c.deleted = 0 AND c.event_id IN ({marks})",
+                        f"WHERE c.calendar = ? AND +c.deleted = 0 AND c.event_id IN ({marks})",
                         [calendar, *chunk],
                     )
                 )
+        return out
+
+    def stamps(
+        self, calendar: str, event_ids: Sequence[str] | None = None
+    ) -> Iterator[tuple[str, str, float]]:
+        if event_ids is not None:
+            for i in range(0, len(event_ids), _CHUNK):
+                chunk = list(event_ids[i : i + _CHUNK])
+                marks = ",".join("?" * len(chunk))
+                with self.db.snapshot() as conn:
+                    rows = conn.execute(
+                        "SELECT e.id, e.etag, e.updated FROM entries c "
+                        "JOIN events e ON e.id = c.event_id WHERE c.calendar = ? "
+                        f"AND +c.deleted = 0 AND c.event_id IN ({marks})",
+                        [calendar, *chunk],
+                    )
+                for row in rows:
+                    yield str(row[0]), str(row[1]), float(row[2])
+            return
+        after = ""
+        while True:  # pages on the primary key, as iter_calendar
+            with self.db.snapshot() as conn:
+                rows = conn.execute(
+                    "SELECT e.id, e.etag, e.updated FROM entries c "
+                    "JOIN events e ON e.id = c.event_id WHERE c.calendar = ? "
+                    "AND c.event_id > ? AND c.deleted = 0 ORDER BY c.event_id LIMIT ?",
+                    (calendar, after, _CHUNK * 4),
+                )
+            for row in rows:
+                yield str(row[0]), str(row[1]), float(row[2])
+            if len(rows) < _CHUNK * 4:
+                return
+            after = rows[-1][0]
+
+    def blocks(self, calendar: str, event_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        out: dict[str, tuple[str, str]] = {}
+        with self.db.snapshot() as conn:
+            for i in range(0, len(event_ids), _CHUNK):
+                chunk = list(event_ids[i : i + _CHUNK])
+                marks = ",".join("?" * len(chunk))
+                for row in conn.execute(
+                    "SELECT e.id, e.ics, e.tzid FROM entries c JOIN events e ON e.id = c.event_id "
+                    f"WHERE c.calendar = ? AND +c.deleted = 0 AND c.event_id IN ({marks})",
+                    [calendar, *chunk],
+                ):
+                    out[str(row[0])] = (str(row[1]), str(row[2]))
         return out
 
     def users(self) -> list[User]:
