@@ -24,7 +24,8 @@ from bridge.errors import UnknownSyncToken
 
 from .backend import Backend, CalendarView
 from .errors import ReadOnlyCalendar
-from .items import StoredItem, http_date, is_recurring
+from .items import StoredItem, TextBatch, http_date, is_recurring
+from .recurrence import has_instance
 from .tokens import make_token, parse_token
 
 logger = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class IPointCollection(radicale_storage.BaseCollection):
         if event_id is None:
             return None
         found = self._backend.store.get_many(self._calendar, [event_id])
-        return StoredItem(self, found[0]) if found else None
+        return StoredItem.of(self, found[0]) if found else None
 
     def get_multi(self, hrefs: Iterable[str]) -> Iterator[tuple[str, radicale_item.Item | None]]:
         pending: dict[str, str] = {}
@@ -110,14 +111,27 @@ class IPointCollection(radicale_storage.BaseCollection):
     def _fetch(self, wanted: dict[str, str]) -> Iterator[tuple[str, radicale_item.Item | None]]:
         if not wanted:
             return
-        found = {e.id: e for e in self._backend.store.get_many(self._calendar, list(wanted))}
+        store = self._backend.store
+        found = {s[0]: s for s in store.stamps(self._calendar, list(wanted))}
+        batch = TextBatch(store, self._calendar, list(found))
         for event_id, href in wanted.items():
-            event = found.get(event_id)
-            yield href, StoredItem(self, event) if event is not None else None
+            stamp = found.pop(event_id, None)
+            yield href, StoredItem(self, stamp, batch) if stamp is not None else None
 
     def get_all(self) -> Iterator[radicale_item.Item]:
-        for event in self._backend.store.iter_calendar(self._calendar):
-            yield StoredItem(self, event)
+        store = self._backend.store
+        page: list[tuple[str, str, float]] = []
+        for stamp in store.stamps(self._calendar):
+            page.append(stamp)
+            if len(page) == _BATCH:
+                yield from self._items(page)
+                page = []
+        yield from self._items(page)
+
+    def _items(self, page: list[tuple[str, str, float]]) -> Iterator[radicale_item.Item]:
+        batch = TextBatch(self._backend.store, self._calendar, [s[0] for s in page])
+        for stamp in page:
+            yield StoredItem(self, stamp, batch)
 
     def get_filtered(
         self, filters: Iterable[ET.Element]
@@ -133,8 +147,16 @@ class IPointCollection(radicale_storage.BaseCollection):
         hi = datetime.fromtimestamp(min(end, 253402300799), UTC)
         for event in self._backend.store.iter_range(self._calendar, lo, hi):
             # The index overlap test is exact for single events (RFC 4791 9.9); a series is a
-            # candidate when its span overlaps, and Radicale's filter checks its instances.
-            yield StoredItem(self, event), simple and not is_recurring(event)
+            # candidate when its span overlaps, and its instances are checked here (the time
+            # range is a necessary condition, so a series with none in it is left out).
+            if not is_recurring(event):
+                yield StoredItem.of(self, event), simple
+                continue
+            found = has_instance(event, lo, hi)
+            if found is None:
+                yield StoredItem.of(self, event), False  # Radicale's filter decides
+            elif found:
+                yield StoredItem.of(self, event), simple
 
     def has_uid(self, uid: str) -> bool:
         return False  # never asked: PUT on an iPoint calendar is refused before it
