@@ -80,13 +80,22 @@ class IPointCollection(radicale_storage.BaseCollection):
 
     def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
         store = self._backend.store
-        seq = parse_token(old_token, store.instance) if old_token else 0
+        if not old_token:
+            # A full listing is read only if it is iterated: PROPFIND asks for DAV:sync-token
+            # through this method too, and must not list 100k events to learn the position.
+            # Both run inside the request's read snapshot, so token and listing agree.
+            seq, _ = self._seq()
+            return make_token(store.instance, seq), self._all_names()
         try:
-            changes = store.changes_since(self._calendar, seq)
+            changes = store.changes_since(self._calendar, parse_token(old_token, store.instance))
         except UnknownSyncToken as exc:
             raise ValueError(str(exc)) from exc
         names = [layout.href_for(c.event_id) for c in changes.changes]
         return make_token(store.instance, changes.seq), names
+
+    def _all_names(self) -> Iterator[str]:
+        for event_id, _, _ in self._backend.store.stamps(self._calendar):
+            yield layout.href_for(event_id)
 
     def get_item(self, href: str) -> StoredItem | None:
         event_id = layout.event_id_for(href)

@@ -9,6 +9,16 @@ are unsafe in a path are base64url-encoded behind a ``~``).
 
 The plugin (``radicale_plugin``), the rights file and the WSGI front all read this module, so
 the layout is defined once.
+
+Why the plugin lists granted calendars itself instead of using Radicale 3.9's map shares: a
+map share would compose with the plugin (Radicale resolves the mapped path, checks rights as
+the owner and filters by the share's permissions, so discovery and sync-collection work), but
+its rows live in Radicale's sharing database, written through the ``/.sharing`` API. The grants
+are the bridge's INI (``[calendar:LOGIN] readers``), so the bridge would have to rewrite that
+database at every start in Radicale's internal row format and keep two sources of truth in step;
+and turning sharing on also opens the ``/.sharing`` API and advertises share privileges on every
+collection. Listing ``ipoint-<login>`` in the reader's home costs a few lines here, reads the
+INI directly, and the generated rights file grants exactly those paths.
 """
 
 from __future__ import annotations
