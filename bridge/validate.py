@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
-
-from dateutil.rrule import rrulestr
 
 from .errors import Problem, ValidationError
 from .records import EventRecord, Kind, Status
-from .timeutil import TimeParseError, parse_modified, parse_when, resolve_local, zone
+from .timeutil import TimeParseError, parse_modified, parse_when, zone
+from .validate_recurrence import parse_exdates, parse_rrule
 
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=~-]{0,199}")
 LOGIN_RE = re.compile(r"[A-Za-z0-9._@-]{1,64}")
@@ -171,8 +170,8 @@ def validate_record(
             c.fail("modified", str(exc) + " (or MM/dd/yyyy HH:mm:ss)")
 
     span = _span(c, start, end, all_day, tz)
-    rrule = _rrule(c, raw.get("rrule"), span[0] if span else None, tz)
-    exdates = _exdates(c, raw.get("exdates"), span[0] if span else None, tz)
+    rrule = parse_rrule(c.fail, raw.get("rrule"), span[0] if span else None, tz)
+    exdates = parse_exdates(c.fail, raw.get("exdates"), span[0] if span else None, tz)
     if c.problems or span is None or not record_id or not user or not title:
         return None, c.problems
     owner_attendees = tuple(dict.fromkeys(a for a in attendees if a != user))
@@ -254,104 +253,6 @@ def _span(
         c.fail("end", "is before start")
         return None
     return start, end
-
-
-def _rrule(c: _Checker, value: object, start: datetime | date | None, tz: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        c.fail("rrule", "must be text like FREQ=WEEKLY;BYDAY=MO")
-        return None
-    text = value.strip()
-    if text.upper().startswith("RRULE:"):
-        text = text[6:]
-    parts = [p for p in text.split(";") if p]
-    out: list[str] = []
-    for part in parts:
-        key, sep, val = part.partition("=")
-        if not sep or not key or not val:
-            c.fail("rrule", f"{part!r} is not NAME=VALUE")
-            return None
-        key = key.upper()
-        if key == "UNTIL" and start is not None:
-            until = _until(c, val, start, tz)
-            if until is None:
-                return None
-            val = until
-        out.append(f"{key}={val.upper() if key != 'UNTIL' else val}")
-    rule = ";".join(out)
-    if not any(p.startswith("FREQ=") for p in out):
-        c.fail("rrule", "needs FREQ (RFC 5545 3.3.10)")
-        return None
-    if start is not None:
-        dtstart = (
-            start.replace(tzinfo=None)
-            if isinstance(start, datetime)
-            else datetime.combine(start, time())
-        )
-        try:
-            rrulestr(
-                rule.replace("Z", "")
-                if isinstance(start, date) and not isinstance(start, datetime)
-                else rule,
-                dtstart=dtstart if "Z" not in rule else dtstart.replace(tzinfo=UTC),
-            )
-        except (ValueError, TypeError) as exc:
-            c.fail("rrule", f"not a valid RFC 5545 rule: {exc}")
-            return None
-    return rule
-
-
-def _until(c: _Checker, val: str, start: datetime | date, tz: Any) -> str | None:
-    """RFC 5545 3.3.10: UNTIL is a DATE for all-day series, and UTC for zoned timed series."""
-    text = val.strip().upper()
-    m = re.fullmatch(r"(\d{8})(?:T(\d{6})(Z?))?", text)
-    if not m:
-        c.fail("rrule", f"UNTIL={val} is not YYYYMMDD or YYYYMMDDTHHMMSSZ")
-        return None
-    day = datetime.strptime(m.group(1), "%Y%m%d")
-    if not isinstance(start, datetime):
-        return m.group(1)
-    if m.group(2) is None:
-        local = resolve_local(day.replace(hour=23, minute=59, second=59), tz)
-        return local.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    moment = datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S")
-    if m.group(3):
-        return moment.strftime("%Y%m%dT%H%M%SZ")
-    return resolve_local(moment, tz).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _exdates(
-    c: _Checker, value: object, start: datetime | date | None, tz: Any
-) -> tuple[datetime | date, ...]:
-    if value is None or value == "" or value == []:
-        return ()
-    items: list[object]
-    if isinstance(value, str):
-        items = [p.strip() for p in value.split(",") if p.strip()]
-    elif isinstance(value, list):
-        items = list(value)
-    else:
-        c.fail("exdates", "must be a list of dates or times")
-        return ()
-    out: list[datetime | date] = []
-    timed = isinstance(start, datetime)
-    for item in items:
-        if not isinstance(item, str):
-            c.fail("exdates", f"{item!r} is not a date or time")
-            continue
-        try:
-            when = parse_when(item, tz)
-        except TimeParseError as exc:
-            c.fail("exdates", str(exc))
-            continue
-        if timed and not isinstance(when, datetime):
-            assert isinstance(start, datetime)
-            when = resolve_local(datetime.combine(when, start.astimezone(tz).time()), tz)
-        elif not timed and isinstance(when, datetime):
-            when = when.astimezone(tz).date()
-        out.append(when)
-    return tuple(sorted(set(out), key=lambda d: d.isoformat()))
 
 
 def validate_batch(
