@@ -106,3 +106,18 @@ def test_client_library_search(server: Server) -> None:
         )
         uids = {str(e.icalendar_component["UID"]) for e in found}
     assert uids == {"ipoint-sf-gap", "ipoint-sf-morning"}
+
+
+def test_free_busy_query(server: Server) -> None:
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">'
+        '<C:time-range start="20270314T000000Z" end="20270315T000000Z"/></C:free-busy-query>'
+    )
+    answer = server.request("REPORT", "/chris/ipoint/", body=body, headers={"Depth": "1"})
+    assert answer.status == 200, answer.body
+    text = answer.body.decode()
+    assert "BEGIN:VFREEBUSY" in text
+    # sf-gap 03:30-04:00 CDT and sf-morning 09:00-10:00 CDT.
+    assert "20270314T083000Z/20270314T090000Z" in text.replace("\r\n ", "")
+    assert "20270314T140000Z/20270314T150000Z" in text.replace("\r\n ", "")
