@@ -107,7 +107,11 @@ class Front:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", "")).upper()
         path = _path(str(environ.get("PATH_INFO", "")))
-        if method in ("GET", "HEAD") and not environ.get("QUERY_STRING"):
+        if (
+            method in ("GET", "HEAD")
+            and not environ.get("QUERY_STRING")
+            and not path.startswith(".")
+        ):
             hit = layout.parse(path)
             whole = hit is not None and hit[1] is None
             if whole or environ.get("HTTP_IF_NONE_MATCH"):
@@ -139,8 +143,8 @@ class Front:
         self, environ: Environ, where: layout.CalendarPath | None, method: str
     ) -> Callable[[StartResponse], Iterable[bytes]] | None:
         probe = self._probe(environ)
-        if probe.code in (401, 403, 404):
-            # The same refusal a GET would get (and Radicale's brute-force delay only once).
+        if where is not None and probe.code in (401, 403, 404):
+            # The refusal a GET of this calendar would get (Radicale's brute-force delay once).
             return lambda start: _send(start, probe.status, probe.headers, [probe.body])
         if probe.code != 207:
             return None

@@ -144,3 +144,16 @@ def test_gzip_stream_and_head(server: Server) -> None:
     assert gzip.decompress(packed.body) == plain.body
     head = server.request("HEAD", "/chris/ipoint/")
     assert head.status == 200 and head.body == b"" and head.headers["ETag"]
+
+
+def test_conditional_get_leaves_other_paths_to_radicale(server: Server) -> None:
+    web = server.request("GET", "/.web/", login=None)
+    again = server.request("GET", "/.web/", login=None, headers={"If-None-Match": '"x"'})
+    assert again.status == web.status == 200
+    item = server.request("GET", "/chris/ipoint/r1.ics")
+    cached = server.request(
+        "GET", "/chris/ipoint/r1.ics", headers={"If-None-Match": item.headers["ETag"]}
+    )
+    assert cached.status == 304
+    missing = server.request("GET", "/chris/nothing.ics", headers={"If-None-Match": '"x"'})
+    assert missing.status == 404
