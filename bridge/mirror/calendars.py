@@ -16,10 +16,13 @@ import logging
 from typing import Any
 
 from ..google.client import Build, GoogleClient, calendar_link, public_ical_url
-from .sources import Target
+from .sources import SourceSpec, Target
 from .status import StatusDB
 
 logger = logging.getLogger(__name__)
+
+
+EMPTY_ACL = Target("", "", SourceSpec("")).acl_hash()
 
 
 def marker(target: Target) -> str:
@@ -68,8 +71,16 @@ def ensure_calendar(
     }
     created = client.execute(lambda s: s.calendars().insert(body=body))
     cid = str(created["id"])
-    # Kept at once: the id is Google's choice and the marker is only the fallback.
-    status.set_calendar(target.key, google_id=cid, summary=target.summary, time_zone=time_zone)
+    # Kept at once: the id is Google's choice and the marker is only the fallback. A new
+    # calendar has no rule but its owner's: its ACL is known to be empty.
+    status.set_calendar(
+        target.key,
+        google_id=cid,
+        summary=target.summary,
+        time_zone=time_zone,
+        acl_hash=EMPTY_ACL,
+        acl="[]",
+    )
     logger.info("google calendar created for %s: %s (%s)", target.key, target.summary, cid)
     return cid
 
