@@ -35,9 +35,13 @@ browser_only = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    """One Chromium for every browser test (launching costs about a second)."""
+    """One Chromium for the admin package's browser tests (launching costs about a second).
+
+    Package scope, not session: Playwright's sync API keeps an event loop running in the main
+    thread while it is open, which breaks asyncio.run() in suites that run after this one.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
