@@ -73,21 +73,21 @@ async def converge(
     """Poll every source, then push until nothing is queued, no progress is possible, Google
     refuses writes, or ``timeout`` passes."""
     deadline = time.time() + timeout
-    targets = await asyncio.to_thread(mirror.targets)
+    targets = await mirror.run(mirror.targets)
     await mirror.poll(session, targets, allow_empty=allow_empty)
     if before is not None:
-        await asyncio.to_thread(before, mirror, targets)
+        await mirror.run(before, mirror, targets)
     while True:
-        report = await asyncio.to_thread(mirror.push, targets, deadline)
-        await asyncio.to_thread(mirror.maintain, targets)
-        health = await asyncio.to_thread(mirror.health, targets)
+        report = await mirror.run(mirror.push, targets, deadline)
+        await mirror.run(mirror.maintain, targets)
+        health = await mirror.run(mirror.health, targets)
         if report.blocked or not health.pending or time.time() >= deadline:
             break
         if not report.sent and not report.settled:
             break
         if not report.settled:
             await asyncio.sleep(min(2.0, max(0.0, deadline - time.time())))
-    await asyncio.to_thread(mirror.finish_pass, targets)
+    await mirror.run(mirror.finish_pass, targets)
     return health
 
 
@@ -110,7 +110,7 @@ def _run(args: argparse.Namespace, work: Work) -> int:
             try:
                 health = asyncio.run(main())
             finally:
-                mirror.close()
+                mirror.shutdown()
     finally:
         store.close()
     calls = mirror.counter.total()

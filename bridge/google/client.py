@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -253,18 +253,27 @@ class GoogleClient:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
 
-    def map(self, work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    def as_completed(self, work: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         """``work`` over ``items`` on up to ``tuning.concurrency`` long-lived worker threads
-        (each keeps its own ``Http``), results in order; the first exception is raised."""
+        (each keeps its own ``Http``), yielding results as they finish; an exception of a
+        worker is raised here."""
         if self.tuning.concurrency <= 1 or len(items) <= 1:
-            return [work(item) for item in items]
+            for item in items:
+                yield work(item)
+            return
         with self._pool_lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(
                     max_workers=self.tuning.concurrency, thread_name_prefix="google"
                 )
             pool = self._pool
-        return list(pool.map(work, items))
+        futures = [pool.submit(work, item) for item in items]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
 
     def service(self) -> Service:
         """This thread's service object (built on first use, static discovery, no network)."""

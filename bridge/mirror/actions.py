@@ -48,6 +48,7 @@ class ApplyReport:
     failed: int = 0
     quota: QuotaExceeded | None = None
     calendars_gone: set[str] = field(default_factory=set)
+    failed_gids: set[str] = field(default_factory=set)
     last_error: dict[str, str] = field(default_factory=dict)
 
 
@@ -87,6 +88,7 @@ def _judge(
         report.quota = result
         return None, None
     report.failed += 1
+    report.failed_gids.add(gid)
     message = str(result)
     report.last_error[key] = message
     if action.kind == "insert" and isinstance(result, NotFound):
@@ -101,8 +103,9 @@ def _judge(
 
 
 def apply_actions(client: GoogleClient, status: StatusDB, actions: Sequence[Action]) -> ApplyReport:
-    """Run ``actions`` batch by batch (``client.tuning.concurrency`` batches at a time),
-    recording each batch's answers as soon as it returns.
+    """Run ``actions`` batch by batch (``client.tuning.concurrency`` batches in flight) and
+    record each batch's answers in this thread as soon as that batch returns (the worker
+    threads only talk to Google, so the database sees one connection).
 
     Raises:
         NotAuthorized: the sign-in stopped working (answers so far are recorded).
@@ -118,42 +121,32 @@ def apply_actions(client: GoogleClient, status: StatusDB, actions: Sequence[Acti
     chunks = [calls[i : i + size] for i in range(0, len(calls), size)]
     stop = threading.Event()
 
-    def work(chunk: list[Action]) -> ApplyReport:
+    def send(chunk: list[Action]) -> tuple[list[Action], list[Result]]:
         if stop.is_set():
-            return ApplyReport()
-        part = _apply_batch(client, status, chunk)
-        if part.quota is not None:
+            return [], []
+        results = client.batch([request_for(a) for a in chunk])
+        if any(isinstance(r, QuotaExceeded) for r in results):
             stop.set()  # quotaExceeded: send nothing more to this account
-        return part
+        return chunk, results
 
-    for part in client.map(work, chunks):
-        report.sent += part.sent
-        report.settled += part.settled
-        report.failed += part.failed
-        report.quota = report.quota or part.quota
-        report.calendars_gone |= part.calendars_gone
-        report.last_error.update(part.last_error)
-    return report
-
-
-def _apply_batch(client: GoogleClient, status: StatusDB, todo: list[Action]) -> ApplyReport:
-    report = ApplyReport()
-    while todo:
-        results = client.batch([request_for(a) for a in todo])
-        report.sent += len(todo)
-        updates: list[RowUpdate] = []
-        follow: list[Action] = []
-        for action, result in zip(todo, results, strict=True):
-            update, again = _judge(action, result, report)
-            _log(action, result, again)
-            if update is not None:
-                updates.append(update)
-            if again is not None:
-                follow.append(again)
-        status.record(updates)
-        if report.quota is not None:
-            break
-        todo = follow
+    for todo, results in client.as_completed(send, chunks):
+        while todo:
+            report.sent += len(todo)
+            updates: list[RowUpdate] = []
+            follow: list[Action] = []
+            for action, result in zip(todo, results, strict=True):
+                update, again = _judge(action, result, report)
+                _log(action, result, again)
+                if update is not None:
+                    updates.append(update)
+                if again is not None:
+                    follow.append(again)
+            status.record(updates)
+            if report.quota is not None:
+                stop.set()  # quotaExceeded: send nothing more to this account
+                break
+            todo = follow
+            results = client.batch([request_for(a) for a in todo]) if todo else []
     return report
 
 

@@ -3,18 +3,21 @@ keep calendars and ACLs, reconcile with Google, re-push. The daemon (``service``
 (``commands.mirror``) are thin loops around these.
 
 Threading: source reads are async (aiohttp) on the event loop; everything that touches the
-database or Google runs in worker threads (``asyncio.to_thread``), never on the loop.
+database or Google runs on the mirror's one worker thread (``Mirror.run``), never on the
+loop; Google batches fan out from there to the client's own threads.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -48,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 CredentialsLoader = Callable[[Settings], google.auth.credentials.Credentials]
 DEFAULT_TUNING = Tuning()
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,9 @@ class Mirror:
         self._client: GoogleClient | None = None
         self._client_sig: str | None = None
         self._acl_retry: dict[str, float] = {}
+        # Every database and Google call of this mirror runs on this one thread (Google's
+        # batches fan out to the client's own workers): one SQLite connection, one cache.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror")
         self.errors: dict[str, str] = {}
         """Errors of the current pass, per calendar key (plain words)."""
 
@@ -172,9 +179,20 @@ class Mirror:
             self._client = None
 
     def close(self) -> None:
+        """Drop the Google client (a new one is built on the next call)."""
         if self._client is not None:
             self._client.close()
             self._client = None
+
+    def shutdown(self) -> None:
+        """Close the client and the mirror's worker thread."""
+        self.close()
+        self._worker.shutdown(wait=False, cancel_futures=True)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on the mirror's worker thread (never on the event loop)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._worker, functools.partial(fn, *args))
 
     def error(self, key: str, message: str) -> None:
         logger.warning("mirror %s: %s", key, message)
@@ -204,7 +222,7 @@ class Mirror:
     async def _poll(
         self, session: aiohttp.ClientSession, target: Target, allow_empty: bool
     ) -> None:
-        row = await asyncio.to_thread(self.status.calendar, target.key)
+        row = await self.run(self.status.calendar, target.key)
         spec = target.source
         same = row is not None and row.source_url == spec.url
         position: dict[str, Any] = {}
@@ -220,13 +238,13 @@ class Mirror:
         if kind == "caldav":
             etags = None
             if same and row is not None and not row.sync_token and row.ctag:
-                items = await asyncio.to_thread(self.status.items, target.key)
+                items = await self.run(self.status.items, target.key)
                 etags = {h: e for h, (e, _) in items.items()}
             pages = caldav.read(session, spec, position, etags)
         else:
             pages = ics.read(session, spec, position)
         async for page in pages:
-            await asyncio.to_thread(self.ingest, target, page, ctx, kind, allow_empty)
+            await self.run(self.ingest, target, page, ctx, kind, allow_empty)
 
     def ingest(
         self, target: Target, page: Page, ctx: MapContext, kind: str, allow_empty: bool = False
@@ -300,14 +318,13 @@ class Mirror:
         ids = {c.key: c.google_id for c in self.status.calendars() if c.google_id}
         tz = self.settings.bridge.timezone
         skip_keys: set[str] = set()
-        tried: set[str] = set()
+        refused: set[str] = set()
         listing: list[dict[str, Any]] | None = None
         settled = sent = failed = 0
         limit = client.batch_size * max(4, 2 * self.tuning.concurrency)
         while self._clock() < deadline:
-            rows = [
-                r for r in self.status.dirty(limit + len(tried), skip_keys) if r.gid not in tried
-            ]
+            rows = self.status.dirty(limit + len(refused), skip_keys)
+            rows = [r for r in rows if r.gid not in refused]
             if not rows:
                 break
             for key in sorted({r.cal_key for r in rows} - ids.keys()):
@@ -334,7 +351,7 @@ class Mirror:
             settled += report.settled
             sent += report.sent
             failed += report.failed
-            tried.update(a.gid for a in actions if a.kind != "settle")
+            refused |= report.failed_gids
             for key in report.calendars_gone:
                 logger.warning("google calendar of %s is gone: creating it again", key)
                 self.status.reset_calendar(key)
@@ -348,7 +365,7 @@ class Mirror:
                 self.status.set_account(replace(account, paused_until=self._clock() + pause))
                 logger.warning("Google quota exceeded: writes paused for %d minutes", pause // 60)
                 return PushReport(settled, sent, failed, self._blocked())
-            if len(tried) > 5000:
+            if len(refused) > 2000:
                 break
         now = self._clock()
         for key in {a for a in by_key if a in ids}:

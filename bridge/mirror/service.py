@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -147,12 +148,12 @@ class MirrorService:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        await asyncio.to_thread(self._refresh_status)
+        await self.mirror.run(self._refresh_status)
         if self.settings.google.enabled:
             self._task = asyncio.create_task(self._run(), name="google-mirror")
 
     async def stop(self) -> None:
-        self.mirror.close()
+        self.mirror.close()  # wakes a push waiting for pacing or backoff
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -161,6 +162,7 @@ class MirrorService:
         for job in [*self._jobs, *([self._job] if self._job else [])]:
             if not job.done.done():
                 job.done.set_exception(BridgeError("the mirror stopped before the job finished"))
+        self.mirror.shutdown()
 
     def wake(self) -> None:
         """Start the next pass now (e.g. right after an ingest)."""
@@ -185,7 +187,7 @@ class MirrorService:
 
     async def _pass(self, session: aiohttp.ClientSession) -> None:
         m = self.mirror
-        targets = await asyncio.to_thread(m.targets)
+        targets = await m.run(m.targets)
         await m.poll(session, targets)
         if self._job is None and self._jobs:
             self._job = self._jobs.pop(0)
@@ -193,12 +195,12 @@ class MirrorService:
         hours = self.settings.mirror.reconcile_hours
         if hours and time.time() - self._last_reconcile > hours * 3600 and self._job is None:
             self._last_reconcile = time.time()
-            await self._guard(asyncio.to_thread(m.reconcile, targets))
-        report = await asyncio.to_thread(m.push, targets, time.time() + PUSH_BUDGET_S)
-        await asyncio.to_thread(m.maintain, targets)
-        await asyncio.to_thread(m.finish_pass, targets)
+            await self._guard(m.run(m.reconcile, targets))
+        report = await m.run(m.push, targets, time.time() + PUSH_BUDGET_S)
+        await m.run(m.maintain, targets)
+        await m.run(m.finish_pass, targets)
         self._last_pass = time.time()
-        await asyncio.to_thread(self._refresh_status)
+        await self.mirror.run(self._refresh_status)
         if self._job is not None:
             self._advance(self._job, report.blocked)
 
@@ -215,20 +217,22 @@ class MirrorService:
         job.state = "running"
         try:
             if job.kind == "repush":
-                job.total = await asyncio.to_thread(self.mirror.repush, future=True)
+                job.total = await self.mirror.run(
+                    functools.partial(self.mirror.repush, future=True)
+                )
             else:
 
                 def step(done: int, total: int) -> None:
                     job.count, job.total = done, total
                     self._report(job, f"checked {done} of {total} calendars")
 
-                found = await asyncio.to_thread(self.mirror.reconcile, targets, step)
+                found = await self.mirror.run(self.mirror.reconcile, targets, step)
                 job.message = (
                     f"{found.calendars} calendars checked: {found.edited} edited and "
                     f"{found.missing} deleted by hand are sent again, {found.removed} added "
                     f"by hand removed, {found.reverted} occurrences put back"
                 )
-                job.total = await asyncio.to_thread(self._queue_depth)
+                job.total = await self.mirror.run(self._queue_depth)
         except BridgeError as exc:
             self._finish(job, error=str(exc))
 

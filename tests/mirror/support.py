@@ -162,7 +162,7 @@ class Shop:
 
     def close(self) -> None:
         if self._mirror is not None:
-            self._mirror.close()
+            self._mirror.shutdown()
         self.caldav.stop()
         self.store.close()
 

@@ -44,6 +44,7 @@ class MirrorMachine(RuleBasedStateMachine):
         self._tmp = tempfile.TemporaryDirectory()
         self.shop = Shop(Path(self._tmp.name), self.emu)
         self.hand_changed = False
+        self.faults: list[dict[str, Any]] = []
 
     def teardown(self) -> None:
         self.shop.close()
@@ -112,12 +113,13 @@ class MirrorMachine(RuleBasedStateMachine):
 
     @rule(fault=st.sampled_from(FAULTS))
     def fault(self, fault: dict[str, Any]) -> None:
-        self.emu.control("POST", "faults", fault)
+        """Google misbehaves during the next sync (hand edits are made without faults)."""
+        self.faults.append(fault)
 
     @rule()
     def restart(self) -> None:
         """A new mirror process: nothing but the database survives."""
-        self.shop.mirror().close()
+        self.shop.mirror().shutdown()
         self.shop._mirror = None
 
     # ---------------------------------------------------------------- sync + invariants
@@ -125,11 +127,14 @@ class MirrorMachine(RuleBasedStateMachine):
     @rule()
     def sync(self) -> None:
         reconcile = self.hand_changed
+        for fault in self.faults:
+            self.emu.control("POST", "faults", fault)
+        self.faults = []
         health = self.shop.sync(before=(lambda m, t: m.reconcile(t)) if reconcile else None)
         self.emu.control("DELETE", "faults")
         if not health.converged:
             # Faults can outlast one pass's retries; the next pass must finish the job.
-            health = self.shop.sync()
+            health = self.shop.sync(before=(lambda m, t: m.reconcile(t)) if reconcile else None)
         assert health.converged, health.reasons
         self.hand_changed = False
         self._google_equals_source()
