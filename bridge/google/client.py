@@ -65,6 +65,24 @@ _RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 _QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
 
 
+class _Resources:
+    """A service whose collections (``events()``, ``acl()``...) are built once per thread.
+
+    googleapiclient builds a new collection object, with every method and its docstring, on
+    each ``service.events()``; at thousands of calls a minute that churn dominated the
+    mirror's memory."""
+
+    def __init__(self, service: Any) -> None:
+        self._service = service
+        self._built: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Callable[[], Any]:
+        built = self._built.get(name)
+        if built is None:
+            built = self._built[name] = getattr(self._service, name)()
+        return lambda: built
+
+
 class Interrupted(GoogleError):
     """The client was closed while a call waited for pacing or backoff."""
 
@@ -292,6 +310,7 @@ class GoogleClient:
                 # both, so the service path is appended here.
                 client_options={"api_endpoint": self.api_root + "/calendar/v3/"},
             )
+            svc = _Resources(svc)
             self._local.service = svc
             self._local.http = http
         return svc
