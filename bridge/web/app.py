@@ -3,7 +3,6 @@ mirror as a background task, each set up by its own module."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -12,17 +11,13 @@ from aiohttp import web
 from ..config import Settings
 from ..runtime import open_store
 from ..store import EventStore
+from .admin import setup_admin
 from .api import setup_api
+from .feeds import setup_feeds
+from .health import setup_health
 from .keys import SETTINGS, STORE
 
 logger = logging.getLogger(__name__)
-
-# Parts that live in their own modules; each exposes ``setup(app)``.
-_PARTS = (
-    ("bridge.web.feeds", "setup_feeds"),
-    ("bridge.web.admin", "setup_admin"),
-    ("bridge.web.health", "setup_health"),
-)
 
 
 def create_app(
@@ -42,14 +37,9 @@ def create_app(
 
     app.cleanup_ctx.append(store_ctx)
     setup_api(app)
-    for module_name, func in _PARTS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        getattr(module, func)(app)
+    setup_feeds(app)
+    setup_admin(app)
+    setup_health(app)
     if mirror and settings.google.enabled:
         from ..mirror.service import mirror_ctx
 
