@@ -17,6 +17,9 @@ from typing import Any
 
 from aiohttp import web
 
+from bridge.records import EventRecord
+from bridge.validate import validate_record
+
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "bridge"]
 
@@ -98,6 +101,23 @@ def http(
             return Answer(response.status, dict(response.headers), response.read())
     except urllib.error.HTTPError as err:
         return Answer(err.code, dict(err.headers), err.read())
+
+
+def record(
+    id: str, user: str = "chris", *, timezone: str = "America/Chicago", **fields: Any
+) -> EventRecord:
+    """A validated record (a one-hour job on 2026-12-01 unless ``fields`` say otherwise)."""
+    raw: dict[str, Any] = {
+        "id": id,
+        "user": user,
+        "title": f"Job {id}",
+        "start": "2026-12-01T09:00",
+        "end": "2026-12-01T10:00",
+    }
+    raw.update(fields)
+    rec, problems = validate_record(raw, timezone)
+    assert rec is not None, problems
+    return rec
 
 
 def write_config(folder: Path, text: str = "", *, timezone: str = "America/Chicago") -> Path:

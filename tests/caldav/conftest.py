@@ -11,7 +11,6 @@ import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,8 +19,8 @@ from bridge.config import Settings, load
 from bridge.records import ApplyResult, EventRecord
 from bridge.runtime import open_store
 from bridge.store import EventStore
-from bridge.validate import validate_record
 from tests.support import Answer, http, write_config
+from tests.support import record as record  # re-exported for the caldav tests
 
 TZ = "America/Chicago"
 PASSWORD = "secret-pw"
@@ -38,20 +37,6 @@ readers = boss
 
 [calendar:dana]
 """
-
-
-def record(id: str, user: str = "chris", **fields: Any) -> EventRecord:
-    raw: dict[str, Any] = {
-        "id": id,
-        "user": user,
-        "title": f"Job {id}",
-        "start": "2026-12-01T09:00",
-        "end": "2026-12-01T10:00",
-    }
-    raw.update(fields)
-    rec, problems = validate_record(raw, TZ)
-    assert rec is not None, problems
-    return rec
 
 
 def auth(login: str, password: str = PASSWORD) -> dict[str, str]:

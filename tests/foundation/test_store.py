@@ -13,23 +13,9 @@ from bridge.store.db import Database, SQLiteDatabase
 from bridge.store.postgres import PostgresDatabase
 from bridge.store.sql import SQLEventStore
 from bridge.timeutil import zone
-from bridge.validate import validate_record
+from tests.support import record
 
 TZ = "America/Chicago"
-
-
-def rec(id: str, user: str = "chris", **fields: object):
-    raw: dict[str, object] = {
-        "id": id,
-        "user": user,
-        "title": f"Job {id}",
-        "start": "2026-12-01T09:00",
-        "end": "2026-12-01T10:00",
-    }
-    raw.update(fields)
-    record, problems = validate_record(raw, TZ)
-    assert record is not None, problems
-    return record
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -46,33 +32,33 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLEventSt
 
 
 def test_create_update_unchanged_delete_revive(store: SQLEventStore) -> None:
-    assert store.apply([rec("1")]).outcomes[0].result == "created"
-    assert store.apply([rec("1")]).outcomes[0].result == "unchanged"
-    out = store.apply([rec("1", title="Changed")]).outcomes[0]
+    assert store.apply([record("1")]).outcomes[0].result == "created"
+    assert store.apply([record("1")]).outcomes[0].result == "unchanged"
+    out = store.apply([record("1", title="Changed")]).outcomes[0]
     assert (out.result, out.revision) == ("updated", 2)
     stored = store.get("1")
     assert stored is not None and "SEQUENCE:1\r\n" in stored.ics and "SUMMARY:Changed" in stored.ics
     assert store.apply([], ["1"]).outcomes[0].result == "deleted"
     assert store.get("1") is None
     assert store.apply([], ["1"]).outcomes[0].result == "absent"
-    again = store.apply([rec("1")]).outcomes[0]
+    again = store.apply([record("1")]).outcomes[0]
     # A revived event keeps counting revisions, so clients see a higher SEQUENCE.
     assert (again.result, again.revision) == ("created", 4)
 
 
 def test_stale_push_is_ignored(store: SQLEventStore) -> None:
-    store.apply([rec("1", modified="2026-11-20T10:00")])
-    out = store.apply([rec("1", title="Old", modified="2026-11-19T10:00")]).outcomes[0]
+    store.apply([record("1", modified="2026-11-20T10:00")])
+    out = store.apply([record("1", title="Old", modified="2026-11-19T10:00")]).outcomes[0]
     assert out.result == "stale"
     stored = store.get("1")
     assert stored is not None and "Job 1" in stored.ics
 
 
 def test_change_log_per_calendar_and_attendee_removal(store: SQLEventStore) -> None:
-    first = store.apply([rec("1", attendees=["dana"]), rec("2")])
+    first = store.apply([record("1", attendees=["dana"]), record("2")])
     dana = store.calendar_state("dana")
     assert dana is not None and dana.seq == first.seq - 1
-    store.apply([rec("1")])  # dana no longer attends
+    store.apply([record("1")])  # dana no longer attends
     changes = store.changes_since("dana", dana.seq).changes
     assert [(c.event_id, c.deleted) for c in changes] == [("1", True)]
     chris = store.changes_since("chris", 0)
@@ -81,10 +67,10 @@ def test_change_log_per_calendar_and_attendee_removal(store: SQLEventStore) -> N
 
 
 def test_incremental_changes_cost_only_the_changes(store: SQLEventStore) -> None:
-    store.apply([rec(str(i)) for i in range(500)])
+    store.apply([record(str(i)) for i in range(500)])
     state = store.calendar_state("chris")
     assert state is not None
-    store.apply([rec("7", title="moved")], ["8"])
+    store.apply([record("7", title="moved")], ["8"])
     delta = store.changes_since("chris", state.seq)
     assert [(c.event_id, c.deleted) for c in delta.changes] == [("7", False), ("8", True)]
     assert delta.seq > state.seq
@@ -96,17 +82,17 @@ def test_incremental_changes_cost_only_the_changes(store: SQLEventStore) -> None
 def test_range_queries_use_overlap_and_recurrence(store: SQLEventStore) -> None:
     store.apply(
         [
-            rec("in", start="2026-12-02T09:00", end="2026-12-02T10:00"),
-            rec("edge", start="2026-12-01T08:00", end="2026-12-01T09:00"),
-            rec("long", start="2026-11-01", end="2026-12-31"),
-            rec("weekly", start="2026-10-06T09:00", end="2026-10-06T10:00", rrule="FREQ=WEEKLY"),
-            rec(
+            record("in", start="2026-12-02T09:00", end="2026-12-02T10:00"),
+            record("edge", start="2026-12-01T08:00", end="2026-12-01T09:00"),
+            record("long", start="2026-11-01", end="2026-12-31"),
+            record("weekly", start="2026-10-06T09:00", end="2026-10-06T10:00", rrule="FREQ=WEEKLY"),
+            record(
                 "ended",
                 start="2026-01-06T09:00",
                 end="2026-01-06T10:00",
                 rrule="FREQ=WEEKLY;COUNT=3",
             ),
-            rec("later", start="2027-01-05T09:00", end="2027-01-05T10:00"),
+            record("later", start="2027-01-05T09:00", end="2027-01-05T10:00"),
         ]
     )
     tz = zone(TZ)
@@ -120,12 +106,12 @@ def test_range_queries_use_overlap_and_recurrence(store: SQLEventStore) -> None:
 
 
 def test_replace_import_safety_valve(store: SQLEventStore) -> None:
-    store.apply([rec(str(i)) for i in range(10)] + [rec("d1", user="dana")])
+    store.apply([record(str(i)) for i in range(10)] + [record("d1", user="dana")])
     with pytest.raises(SafetyValveError):
-        store.apply([rec("0")], replace_users={"chris"}, max_delete_share=0.25)
+        store.apply([record("0")], replace_users={"chris"}, max_delete_share=0.25)
     assert store.get("5") is not None  # nothing changed
     result = store.apply(
-        [rec(str(i)) for i in range(8)], replace_users={"chris"}, max_delete_share=0.25
+        [record(str(i)) for i in range(8)], replace_users={"chris"}, max_delete_share=0.25
     )
     assert result.count("deleted") == 2 and store.get("9") is None
     assert store.get("d1") is not None  # other users untouched
@@ -134,7 +120,7 @@ def test_replace_import_safety_valve(store: SQLEventStore) -> None:
 
 
 def test_feed_tokens_rotate(store: SQLEventStore) -> None:
-    store.apply([rec("1")])
+    store.apply([record("1")])
     token = store.feed_token("chris")
     assert len(token) >= 22 and store.feed_token("chris") == token
     assert store.calendar_for_feed_token(token) == "chris"
@@ -146,7 +132,7 @@ def test_feed_tokens_rotate(store: SQLEventStore) -> None:
 def test_survives_reopen_and_keeps_instance(tmp_path: Path) -> None:
     path = tmp_path / "b.sqlite3"
     s = SQLEventStore(SQLiteDatabase(path))
-    s.apply([rec("1", user_name="Chris Miller")])
+    s.apply([record("1", user_name="Chris Miller")])
     instance = s.instance
     s.close()
     s2 = SQLEventStore(SQLiteDatabase(path))
