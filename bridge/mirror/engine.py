@@ -222,8 +222,13 @@ class Mirror:
     async def _poll(
         self, session: aiohttp.ClientSession, target: Target, allow_empty: bool
     ) -> None:
-        row = await self.run(self.status.calendar, target.key)
         spec = target.source
+        if target.login is not None and not spec.password:
+            raise SourceError(
+                "the mirror reads iPoint calendars over CalDAV as [caldav] service_user, but "
+                "[caldav] service_password is empty: set it (the CalDAV server adds the login)"
+            )
+        row = await self.run(self.status.calendar, target.key)
         same = row is not None and row.source_url == spec.url
         position: dict[str, Any] = {}
         kind = spec.kind
@@ -263,7 +268,9 @@ class Mirror:
                     reads.append(ItemRead(raw.href, raw.etag, h, unchanged=True))
                     continue
                 units = tuple(
-                    u for uid, evs in groups.items() for u in map_group(uid, evs, ctx).units
+                    u
+                    for uid, evs in groups.items()
+                    for u in map_group(uid, evs, ctx, digest=h).units
                 )
                 reads.append(ItemRead(raw.href, raw.etag, h, units))
             except (MappingProblem, ValueError, KeyError, TypeError, AttributeError) as exc:

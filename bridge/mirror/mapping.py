@@ -18,9 +18,11 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -252,7 +254,9 @@ def _cancelled(event: icalendar.Event) -> bool:
     return _text(event, "STATUS").upper() == "CANCELLED"
 
 
-def map_group(uid: str, events: Iterable[icalendar.Event], ctx: MapContext) -> ItemUnits:
+def map_group(
+    uid: str, events: Iterable[icalendar.Event], ctx: MapContext, *, digest: str = ""
+) -> ItemUnits:
     """The units of one UID: the series (or single event) and its overridden instances.
 
     Raises:
@@ -298,7 +302,7 @@ def map_group(uid: str, events: Iterable[icalendar.Event], ctx: MapContext) -> I
         body["recurringEventId"] = series
         body["originalStartTime"] = original
         units.append(Unit(gid, uid, series, "event", body, body_hash(body), end_ts))
-    return ItemUnits(uid, item_hash(events, ctx.fingerprint()), tuple(units))
+    return ItemUnits(uid, digest or item_hash(events, ctx.fingerprint()), tuple(units))
 
 
 def revert_body(series_body: Mapping[str, Any], instance_gid: str) -> JSON:
@@ -341,8 +345,35 @@ def group_by_uid(calendar: icalendar.Calendar) -> dict[str, list[icalendar.Event
     return groups
 
 
+_ZONE_BLOCK = re.compile(r"BEGIN:VTIMEZONE\r?\n(.*?)END:VTIMEZONE\r?\n", re.S)
+_TZID_LINE = re.compile(r"^TZID[^:\r\n]*:([^\r\n]*)\r?$", re.M)
+
+
+@lru_cache(maxsize=512)
+def _is_iana(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def without_known_zones(text: str) -> str:
+    """The text without VTIMEZONE blocks of IANA zones. icalendar resolves such TZIDs from
+    the system's zone database anyway (and prefers it over the block); parsing the block is
+    most of the cost of a small item (a bridge VTIMEZONE spans 1970-2037)."""
+
+    def drop(match: re.Match[str]) -> str:
+        tzid = _TZID_LINE.search(match.group(1))
+        return "" if tzid and _is_iana(tzid.group(1).strip()) else match.group(0)
+
+    return _ZONE_BLOCK.sub(drop, text)
+
+
 def parse(text: str | bytes) -> icalendar.Calendar:
     """Parse iCalendar text. Raises ``MappingProblem`` when it is not iCalendar."""
+    if isinstance(text, str):
+        text = without_known_zones(text)
     try:
         return icalendar.Calendar.from_ical(text)
     except (ValueError, KeyError, IndexError) as exc:

@@ -186,3 +186,16 @@ def test_plan_push_instances_wait_for_their_series() -> None:
     series_gone = _row("s", want="deleted", remote="gone")
     (action,) = plan_push([inst], {("k", "s"): series_gone}, {"k": "c"})
     assert action.kind == "settle"
+
+
+def test_iana_vtimezones_are_skipped_but_custom_ones_kept() -> None:
+    from bridge.ical import vtimezone
+    from bridge.mirror.mapping import without_known_zones
+
+    custom = (
+        "BEGIN:VTIMEZONE\r\nTZID:Custom Zone\r\nBEGIN:STANDARD\r\nDTSTART:16010101T000000\r\n"
+        "TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+    )
+    text = "BEGIN:VCALENDAR\r\n" + vtimezone("America/Chicago") + custom + "END:VCALENDAR\r\n"
+    out = without_known_zones(text)
+    assert "America/Chicago" not in out and "Custom Zone" in out
