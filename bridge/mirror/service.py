@@ -79,6 +79,7 @@ class MirrorStatus:
     last_pass: float | None
     calendars: tuple[CalendarStatus, ...] = ()
     job: JobStatus | None = None
+    """The running job, else the last one that finished."""
 
 
 @dataclass(slots=True)
@@ -139,6 +140,7 @@ class MirrorService:
         self._wake = asyncio.Event()
         self._jobs: list[_Job] = []
         self._job: _Job | None = None
+        self._last_job: JobStatus | None = None
         self._status = MirrorStatus(
             settings.google.enabled, False, "not started", 0.0, 0, None, None
         )
@@ -270,12 +272,16 @@ class MirrorService:
             job.done.set_exception(BridgeError(error))
         else:
             job.done.set_result(job.message)
+        self._last_job = job.view()
         self._job = None
 
     def _enqueue(self, kind: str, progress: Callable[[Any], None] | None) -> _Job:
         if not self.settings.google.enabled or self._task is None:
             raise BridgeError("the Google mirror is not running ([google] enabled = no)")
         job = _Job(kind, progress, asyncio.get_running_loop().create_future())
+        if progress is None:
+            # Started without waiting: its outcome is read from status(), not from the future.
+            job.done.add_done_callback(lambda f: None if f.cancelled() else f.exception())
         self._jobs.append(job)
         self.wake()
         return job
@@ -338,12 +344,12 @@ class MirrorService:
             lag_seconds=(time.time() - oldest) if oldest is not None else None,
             last_pass=self._last_pass,
             calendars=tuple(cals),
-            job=self._job.view() if self._job else None,
+            job=self._job.view() if self._job else self._last_job,
         )
 
     def status(self) -> MirrorStatus:
         """The latest status (refreshed after every pass; no I/O)."""
-        job = self._job.view() if self._job else None
+        job = self._job.view() if self._job else self._last_job
         if job != self._status.job:
             return MirrorStatus(**{**_fields(self._status), "job": job})
         return self._status
@@ -367,9 +373,14 @@ class MirrorService:
                 )
         return None
 
+    def _calls(self) -> dict[str, int]:
+        """Google calls by outcome (HTTP requests and give-ups are bookkeeping, not calls)."""
+        counts = self.mirror.counter.snapshot()
+        return {k: v for k, v in counts.items() if k not in ("http_requests", "abandoned")}
+
     def metrics(self) -> Any:
         """Counters for ``/metrics`` (``MirrorControl``)."""
-        calls = self.mirror.counter.snapshot()
+        calls = self._calls()
         try:
             from ..web.admin.ports import MirrorMetrics
         except ImportError:
@@ -382,7 +393,7 @@ class MirrorService:
             "# HELP ipoint_bridge_google_calls_total Google Calendar API calls by outcome.",
             "# TYPE ipoint_bridge_google_calls_total counter",
         ]
-        for outcome, n in sorted(self.mirror.counter.snapshot().items()):
+        for outcome, n in sorted(self._calls().items()):
             lines.append(f'ipoint_bridge_google_calls_total{{outcome="{outcome}"}} {n}')
         lines += [
             "# TYPE ipoint_bridge_mirror_queue_depth gauge",
