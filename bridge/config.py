@@ -239,8 +239,10 @@ class GoogleSettings:
         50, "Calls per batch request (Google recommends at most 50).", to_int(1, 1000)
     )
     parallel_batches: int = opt(
-        2, "Batch requests in flight at once; raise it with a raised quota when Google "
-        "answers slowly (rate_per_minute still caps the calls).", to_int(1, 32)
+        2,
+        "Batch requests in flight at once; raise it with a raised quota when Google "
+        "answers slowly (rate_per_minute still caps the calls).",
+        to_int(1, 32),
     )
     quota_pause_minutes: int = opt(60, "Pause of writes after 403 quotaExceeded.", to_int(1, 1440))
     color_work_order: str = opt("9", "Google colorId of work orders (1-11, empty: calendar's).")
