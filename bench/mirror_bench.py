@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import platform
 import random
@@ -234,7 +235,9 @@ def phase_initial(folder: Path, n: int, latency_ms: int) -> dict[str, Any]:
     rate = int(quota * 0.97)
     # Each call waits latency_ms at the emulator, batch parts one after another: enough
     # batches in flight to keep the quota busy.
-    parallel = max(2, min(32, int(rate / 60 * latency_ms / 1000 / 50 * 1.6) + 1))
+    # The emulator answers a batch's parts one after another, so one connection carries at
+    # most 1000 / latency_ms calls a second whatever the batch size.
+    parallel = max(2, min(32, math.ceil(rate / 60 * latency_ms / 1000 * 1.5)))
     r = rig(folder, quota=quota, rate=rate, parallel=parallel, log_size=n * 3 + 1000)
     try:
         load(r, n)
