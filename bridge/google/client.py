@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -52,7 +52,6 @@ from .errors import (
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 R = TypeVar("R")
 Service = Any
 """A googleapiclient ``Resource`` for Calendar v3 (untyped upstream)."""
@@ -271,27 +270,15 @@ class GoogleClient:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
 
-    def as_completed(self, work: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
-        """``work`` over ``items`` on up to ``tuning.concurrency`` long-lived worker threads
-        (each keeps its own ``Http``), yielding results as they finish; an exception of a
-        worker is raised here."""
-        if self.tuning.concurrency <= 1 or len(items) <= 1:
-            for item in items:
-                yield work(item)
-            return
+    def submit(self, work: Callable[..., R], *args: Any) -> Future[R]:
+        """``work(*args)`` on one of ``tuning.concurrency`` long-lived worker threads (each
+        keeps its own ``Http`` and service objects)."""
         with self._pool_lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(
-                    max_workers=self.tuning.concurrency, thread_name_prefix="google"
+                    max_workers=max(1, self.tuning.concurrency), thread_name_prefix="google"
                 )
-            pool = self._pool
-        futures = [pool.submit(work, item) for item in items]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            for future in futures:
-                future.cancel()
+            return self._pool.submit(work, *args)
 
     def service(self) -> Service:
         """This thread's service object (built on first use, static discovery, no network)."""

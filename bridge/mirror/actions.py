@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 
 from ..google.client import Build, GoogleClient, Result
@@ -102,52 +103,100 @@ def _judge(
     return RowUpdate(key, gid, failed_hash=want, error=message), None
 
 
-def apply_actions(client: GoogleClient, status: StatusDB, actions: Sequence[Action]) -> ApplyReport:
-    """Run ``actions`` batch by batch (``client.tuning.concurrency`` batches in flight) and
-    record each batch's answers in this thread as soon as that batch returns (the worker
-    threads only talk to Google, so the database sees one connection).
+NextBatch = Callable[[ApplyReport, set[str]], Sequence[Action]]
+"""Plans the next batch: given the report so far and the ids in flight, up to ``batch_size``
+actions (``settle`` ones included), or nothing when there is nothing more to send now."""
+
+
+def pump(client: GoogleClient, status: StatusDB, next_batch: NextBatch) -> ApplyReport:
+    """Keep ``client.tuning.concurrency`` batches in flight, planning each new batch when a
+    worker frees up (so the quota is used continuously, not in waves), and record each
+    batch's answers in this thread as soon as it returns: the worker threads only talk to
+    Google, so the database sees one connection.
 
     Raises:
         NotAuthorized: the sign-in stopped working (answers so far are recorded).
         Interrupted: the client was closed.
     """
     report = ApplyReport()
-    settle = [a for a in actions if a.kind == "settle"]
-    if settle:
-        status.record([RowUpdate(a.cal_key, a.gid, done_hash=a.want_hash) for a in settle])
-        report.settled += len(settle)
-    calls = [a for a in actions if a.kind != "settle"]
-    size = client.batch_size
-    chunks = [calls[i : i + size] for i in range(0, len(calls), size)]
+    busy: set[str] = set()
+    flying: dict[Future[list[Result]], list[Action]] = {}
     stop = threading.Event()
 
-    def send(chunk: list[Action]) -> tuple[list[Action], list[Result]]:
+    def send(calls: list[Action]) -> list[Result]:
         if stop.is_set():
-            return [], []
-        results = client.batch([request_for(a) for a in chunk])
+            return [Transient("not sent: writes stopped") for _ in calls]
+        results = client.batch([request_for(a) for a in calls])
         if any(isinstance(r, QuotaExceeded) for r in results):
             stop.set()  # quotaExceeded: send nothing more to this account
-        return chunk, results
+        return results
 
-    for todo, results in client.as_completed(send, chunks):
-        while todo:
-            report.sent += len(todo)
-            updates: list[RowUpdate] = []
-            follow: list[Action] = []
-            for action, result in zip(todo, results, strict=True):
-                update, again = _judge(action, result, report)
-                _log(action, result, again)
-                if update is not None:
-                    updates.append(update)
-                if again is not None:
-                    follow.append(again)
-            status.record(updates)
-            if report.quota is not None:
-                stop.set()  # quotaExceeded: send nothing more to this account
-                break
-            todo = follow
-            results = client.batch([request_for(a) for a in todo]) if todo else []
-    return report
+    try:
+        while True:
+            while not stop.is_set() and len(flying) < max(1, client.tuning.concurrency):
+                batch = list(next_batch(report, busy))
+                if not batch:
+                    break
+                settle = [a for a in batch if a.kind == "settle"]
+                if settle:
+                    status.record(
+                        [RowUpdate(a.cal_key, a.gid, done_hash=a.want_hash) for a in settle]
+                    )
+                    report.settled += len(settle)
+                calls = [a for a in batch if a.kind != "settle"]
+                if calls:
+                    busy.update(a.gid for a in calls)
+                    flying[client.submit(send, calls)] = calls
+            if not flying:
+                return report
+            done, _ = wait(flying, return_when=FIRST_COMPLETED)
+            for future in done:
+                calls = flying.pop(future)
+                _record(client, status, calls, future.result(), report)
+                busy.difference_update(a.gid for a in calls)
+                if report.quota is not None:
+                    stop.set()
+    finally:
+        stop.set()
+
+
+def apply_actions(client: GoogleClient, status: StatusDB, actions: Sequence[Action]) -> ApplyReport:
+    """Run a fixed list of actions through ``pump``."""
+    queue = list(actions)
+    size = client.batch_size
+
+    def next_batch(report: ApplyReport, busy: set[str]) -> Sequence[Action]:
+        batch = queue[:size]
+        del queue[:size]
+        return batch
+
+    return pump(client, status, next_batch)
+
+
+def _record(
+    client: GoogleClient,
+    status: StatusDB,
+    todo: list[Action],
+    results: list[Result],
+    report: ApplyReport,
+) -> None:
+    """Write what one batch's answers taught; an insert answered 409 is updated at once."""
+    while todo:
+        report.sent += len(todo)
+        updates: list[RowUpdate] = []
+        follow: list[Action] = []
+        for action, result in zip(todo, results, strict=True):
+            update, again = _judge(action, result, report)
+            _log(action, result, again)
+            if update is not None:
+                updates.append(update)
+            if again is not None:
+                follow.append(again)
+        status.record(updates)
+        if report.quota is not None or not follow:
+            return
+        todo = follow
+        results = client.batch([request_for(a) for a in todo])
 
 
 def _log(action: Action, result: Result, again: Action | None) -> None:

@@ -30,7 +30,7 @@ from ..google.errors import GoogleError, NotAuthorized, NotFound
 from ..records import User
 from ..store.db import Database
 from . import caldav, ics
-from .actions import apply_actions, request_for
+from .actions import ApplyReport, pump, request_for
 from .caldav import SourceError
 from .calendars import ensure_calendar, list_calendars, sync_acl, update_calendar
 from .mapping import (
@@ -325,15 +325,23 @@ class Mirror:
         ids = {c.key: c.google_id for c in self.status.calendars() if c.google_id}
         tz = self.settings.bridge.timezone
         skip_keys: set[str] = set()
-        refused: set[str] = set()
         listing: list[dict[str, Any]] | None = None
-        settled = sent = failed = 0
-        limit = client.batch_size * max(4, 2 * self.tuning.concurrency)
-        while self._clock() < deadline:
-            rows = self.status.dirty(limit + len(refused), skip_keys)
-            rows = [r for r in rows if r.gid not in refused]
-            if not rows:
-                break
+        size = client.batch_size
+
+        def next_batch(report: ApplyReport, busy: set[str]) -> list[Action]:
+            nonlocal listing
+            for key in report.calendars_gone - skip_keys:
+                logger.warning("google calendar of %s is gone: creating it again", key)
+                self.status.reset_calendar(key)
+                ids.pop(key, None)
+                listing = None
+            report.calendars_gone.clear()
+            if self._clock() >= deadline or len(report.failed_gids) > 2000:
+                return []
+            # A row that failed is not tried again within this push; rows in flight wait.
+            skip = busy | report.failed_gids
+            rows = self.status.dirty(size * 2 + len(skip), skip_keys)
+            rows = [r for r in rows if r.gid not in skip]
             for key in sorted({r.cal_key for r in rows} - ids.keys()):
                 target = by_key.get(key)
                 if target is None:
@@ -349,35 +357,25 @@ class Mirror:
                 except GoogleError as exc:
                     self.error(key, f"cannot create the Google calendar: {exc}")
                     skip_keys.add(key)
-            rows = [r for r in rows if r.cal_key in ids][:limit]
+            rows = [r for r in rows if r.cal_key in ids]
             series = self.status.series_rows({(r.cal_key, r.series) for r in rows if r.series})
-            actions = plan_push(rows, series, {k: v for k, v in ids.items() if v})
-            if not actions:
-                break
-            report = apply_actions(client, self.status, actions)
-            settled += report.settled
-            sent += report.sent
-            failed += report.failed
-            refused |= report.failed_gids
-            for key in report.calendars_gone:
-                logger.warning("google calendar of %s is gone: creating it again", key)
-                self.status.reset_calendar(key)
-                ids.pop(key, None)
-                listing = None
-            for key, message in report.last_error.items():
-                self.error(key, message)
-            if report.quota is not None:
-                pause = self.settings.google.quota_pause_minutes * 60
-                account = self.status.account()
-                self.status.set_account(replace(account, paused_until=self._clock() + pause))
-                logger.warning("Google quota exceeded: writes paused for %d minutes", pause // 60)
-                return PushReport(settled, sent, failed, self._blocked())
-            if len(refused) > 2000:
-                break
+            return plan_push(rows, series, ids)[:size]
+
+        report = pump(client, self.status, next_batch)
+        for key, message in report.last_error.items():
+            self.error(key, message)
+        for key in report.calendars_gone:
+            self.status.reset_calendar(key)
+        if report.quota is not None:
+            pause = self.settings.google.quota_pause_minutes * 60
+            account = self.status.account()
+            self.status.set_account(replace(account, paused_until=self._clock() + pause))
+            logger.warning("Google quota exceeded: writes paused for %d minutes", pause // 60)
+            return PushReport(report.settled, report.sent, report.failed, self._blocked())
         now = self._clock()
         for key in {a for a in by_key if a in ids}:
             self.status.set_calendar(key, last_push=now)
-        return PushReport(settled, sent, failed)
+        return PushReport(report.settled, report.sent, report.failed)
 
     def maintain(self, chosen: Sequence[Target]) -> None:
         """Names, zones and ACLs of existing calendars equal to the configuration (no calls
