@@ -173,7 +173,9 @@ class Mirror:
                 signature=signature(self.settings),
             )
         )
-        logger.warning("Google writes stopped: %s", exc)
+        # Once per change of state: the loop polls every second while nobody is signed in.
+        if account.auth_state != "not_authorized" or account.reason != str(exc):
+            logger.warning("Google writes stopped: %s", exc)
         if self._client is not None:
             self._client.close()
             self._client = None
