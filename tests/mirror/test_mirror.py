@@ -209,3 +209,39 @@ def test_repush_future_resends_only_future_events(shop: Shop) -> None:
     assert m.repush(future=True) == 1
     assert shop.sync().converged
     assert shop.calls() - before == 1
+
+
+def test_calendar_deleted_by_hand_is_created_again_and_refilled(shop: Shop) -> None:
+    shop.put(record("a"), record("b"))
+    assert shop.sync().converged
+    old = shop.calendar_id("chris")
+    status, _ = shop.google.call("DELETE", f"calendars/{old}")
+    assert status == 204
+    shop.put(record("c"))
+    health = shop.sync()
+    if not health.converged:  # the first pass finds the calendar gone, the next refills it
+        health = shop.sync()
+    assert health.converged, health.reasons
+    new = shop.calendar_id("chris")
+    assert new != old
+    assert sorted(e["summary"] for e in shop.events("chris").values()) == [
+        "Job a",
+        "Job b",
+        "Job c",
+    ]
+
+
+def test_calendar_created_before_a_crash_is_found_again_not_doubled(shop: Shop) -> None:
+    # What a kill right after calendars.insert leaves behind: a calendar with the marker whose
+    # id never reached the status table.
+    status, made = shop.google.call(
+        "POST",
+        "calendars",
+        {"summary": "iP Chris", "description": "Managed by iPoint (ipoint-bridge:user:chris)"},
+    )
+    assert status == 200
+    shop.put(record("a"))
+    assert shop.sync().converged
+    assert shop.calendar_id("chris") == made["id"]
+    summaries = [c["calendar"]["summary"] for c in shop.emu.control("GET", "snapshot")["calendars"]]
+    assert summaries.count("iP Chris") == 1
