@@ -4,6 +4,7 @@ Google calendar per technician equal to its source. See docs/mirror.md.
 
 Modules: ``ids`` (event ids), ``normalise`` (content hashes), ``mapping`` (VEVENT -> Google
 body), ``caldav``/``ics``/``sources`` (readers), ``schema``/``status`` (tables), ``plan`` (pure
-planner), ``actions`` (Google writes), ``calendars`` (calendars and ACLs), ``engine`` (one pass),
-``service`` (the daemon inside ``serve``).
+planner), ``ingest`` (source pages into the tables), ``actions`` (Google writes), ``calendars``
+(calendars and ACLs), ``reconcile`` (repairing hand edits), ``engine`` (one pass), ``service``
+(the daemon inside ``serve``).
 """

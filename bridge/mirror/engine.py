@@ -30,20 +30,15 @@ from ..google.errors import GoogleError, NotAuthorized, NotFound
 from ..records import User
 from ..store.db import Database
 from . import caldav, ics
-from .actions import ApplyReport, pump, request_for
+from .actions import ApplyReport, pump
 from .caldav import SourceError
 from .calendars import ensure_calendar, list_calendars, sync_acl, update_calendar
+from .ingest import ingest_page
 from .mapping import (
-    MARK_KEY,
-    MARK_VALUE,
     MapContext,
-    MappingProblem,
-    group_by_uid,
-    map_group,
-    parse,
 )
-from .normalise import item_hash
-from .plan import DELETED, REVERT, Action, Delta, ItemRead, plan_push, plan_source
+from .plan import REVERT, Action, plan_push
+from .reconcile import ReconcileReport, reconcile_calendar
 from .sources import Page, SourceSpec, Target, targets
 from .status import StatusDB
 
@@ -61,15 +56,6 @@ class PushReport:
     failed: int = 0
     blocked: str | None = None
     """Why nothing could be written (quota pause, not authorized), in plain words."""
-
-
-@dataclass(frozen=True, slots=True)
-class ReconcileReport:
-    calendars: int = 0
-    edited: int = 0
-    missing: int = 0
-    removed: int = 0
-    reverted: int = 0
 
 
 @dataclass(slots=True)
@@ -257,42 +243,9 @@ class Mirror:
         self, target: Target, page: Page, ctx: MapContext, kind: str, allow_empty: bool = False
     ) -> None:
         """Map one page of a source read and record it (with the position on the last page)."""
-        key = target.key
-        stored = self.status.items(key, [i.href for i in page.items])
-        salt = ctx.fingerprint()
-        reads: list[ItemRead] = []
-        for raw in page.items:
-            try:
-                groups = group_by_uid(parse(raw.text))
-                events = [e for evs in groups.values() for e in evs]
-                h = item_hash(events, salt)
-                if raw.href in stored and stored[raw.href][1] == h:
-                    reads.append(ItemRead(raw.href, raw.etag, h, unchanged=True))
-                    continue
-                units = tuple(
-                    u
-                    for uid, evs in groups.items()
-                    for u in map_group(uid, evs, ctx, digest=h).units
-                )
-                reads.append(ItemRead(raw.href, raw.etag, h, units))
-            except (MappingProblem, ValueError, KeyError, TypeError, AttributeError) as exc:
-                reads.append(ItemRead(raw.href, raw.etag, problem=str(exc) or type(exc).__name__))
-        if page.present is not None:
-            known = self.status.known(key)
-        else:
-            known = self.status.known(key, {r.href for r in reads} | set(page.removed))
-        delta = Delta(tuple(reads), page.removed, page.present)
-        plan = plan_source(delta, known, allow_empty=allow_empty)
-        if plan.refused:
-            self.error(key, plan.refused)
-            return
-        position: dict[str, Any] = {}
-        if page.last and page.position is not None:
-            position = {**page.position, "source_url": target.source.url, "source_kind": kind}
-        self.status.apply_source(key, plan, position)
-        if plan.problems:
-            more = f" (and {len(plan.problems) - 2} more)" if len(plan.problems) > 2 else ""
-            self.error(key, "; ".join(plan.problems[:2]) + more)
+        problem = ingest_page(self.status, target, page, ctx, kind, allow_empty)
+        if problem:
+            self.error(target.key, problem)
 
     # ------------------------------------------------------------------ Google
 
@@ -432,7 +385,9 @@ class Mirror:
         for i, cal in enumerate(rows):
             assert cal.google_id is not None
             try:
-                found = self._reconcile_one(client, cal.key, cal.google_id)
+                found = reconcile_calendar(
+                    client, self.status, cal.key, cal.google_id, self._clock()
+                )
             except NotFound:
                 logger.warning("google calendar of %s is gone: creating it again", cal.key)
                 self.status.reset_calendar(cal.key)
@@ -452,65 +407,6 @@ class Mirror:
             if progress is not None:
                 progress(i + 1, len(rows))
         return totals
-
-    def _reconcile_one(self, client: GoogleClient, key: str, cid: str) -> ReconcileReport:
-        listing: dict[str, str | None] = {}
-        for page in client.pages(
-            lambda s, t: s.events().list(
-                calendarId=cid,
-                pageToken=t,
-                privateExtendedProperty=f"{MARK_KEY}={MARK_VALUE}",
-                showDeleted=False,
-                singleEvents=False,
-                maxResults=2500,
-                fields="items(id,etag,status),nextPageToken",
-            )
-        ):
-            for item in page.get("items", []):
-                if item.get("status") != "cancelled":
-                    listing[str(item["id"])] = item.get("etag")
-        view = self.status.google_view(key)
-        edited: list[str] = []
-        missing: list[str] = []
-        for gid, row in view.items():
-            if row.want == DELETED or not row.clean or row.remote != "present":
-                continue
-            if gid not in listing:
-                missing.append(gid)
-            elif row.etag and listing[gid] != row.etag:
-                edited.append(gid)
-        reverts: list[tuple[str, str, str]] = []
-        removes: list[str] = []
-        for gid in listing:
-            v = view.get(gid)
-            if v is not None and v.want != DELETED:
-                continue
-            head = gid.split("_", 1)[0]
-            parent = view.get(head)
-            if v is None and "_" in gid and parent is not None and parent.want != DELETED:
-                reverts.append((gid, head, parent.href))
-            else:
-                removes.append(gid)
-        self.status.mark(key, edited + missing)
-        self.status.add_reverts(key, reverts)
-        if removes:
-            actions = [Action("delete", key, cid, gid, DELETED) for gid in removes]
-            results = client.batch([request_for(a) for a in actions])
-            for gid, result in zip(removes, results, strict=True):
-                outcome = "ok" if not isinstance(result, GoogleError) else str(result)
-                logger.info("google delete %s event %s (added by hand): %s", key, gid, outcome)
-        self.status.set_calendar(key, last_reconcile=self._clock(), acl_hash=None)
-        if edited or missing or reverts or removes:
-            logger.info(
-                "reconcile %s: %d edited, %d deleted by hand, %d occurrences edited, "
-                "%d added by hand",
-                key,
-                len(edited),
-                len(missing),
-                len(reverts),
-                len(removes),
-            )
-        return ReconcileReport(1, len(edited), len(missing), len(removes), len(reverts))
 
     def repush(self, *, future: bool = True) -> int:
         """Queue every event again (from today on, in the shop's zone, with ``future``)."""
