@@ -12,9 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
-from aiohttp import web
-
-from bridge.google_emulator.app import create_app
+from bridge.google_emulator.runner import start
 from bridge.google_emulator.settings import AccountSpec, EmulatorSettings
 
 
@@ -29,14 +27,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def _serve(settings: EmulatorSettings) -> None:
-    runner = web.AppRunner(create_app(settings))
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    server = site._server
-    assert server is not None
-    port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-    print(f"http://{settings.host}:{port}", flush=True)
+    handle = await start(settings)
+    print(handle.base_url, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -44,7 +36,7 @@ async def _serve(settings: EmulatorSettings) -> None:
     try:
         await stop.wait()
     finally:
-        await runner.cleanup()
+        await handle.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
