@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.google_emulator import cursor, errors
-from bridge.google_emulator.api import Ctx, Result, calendar_of, route
+from bridge.google_emulator.api import Ctx, Result, calendar_of, page_token, route
 from bridge.google_emulator.model import AclRuleRec, CalendarRec
 
 JSON = dict[str, Any]
@@ -147,16 +147,8 @@ def list_rules(ctx: Ctx) -> Result:
         if payload is None or payload.get("k") != "a" or payload.get("c") != cal.id:
             raise errors.full_sync_required()
         since = int(payload["s"])
-    fingerprint = cursor.query_fingerprint(
-        [(k, v) for k, v in ctx.req.query.items() if k not in ("pageToken", "fields")]
-    )
-    start, snapshot = 0, store.seq
-    page = ctx.q("pageToken")
-    if page:
-        payload = cursor.decode(store.secret, page)
-        if payload is None or payload.get("h") != fingerprint:
-            raise errors.invalid("Invalid page token value.", location="pageToken")
-        start, snapshot = int(payload["i"]), int(payload["s"])
+    fingerprint, page = page_token(ctx)
+    start, snapshot = (int(page["i"]), int(page["s"])) if page else (0, store.seq)
     chosen = [
         (index, rule)
         for index, rule in enumerate(cal.acl.values())

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, MultiDict
 
-from bridge.google_emulator import errors
+from bridge.google_emulator import cursor, errors
 from bridge.google_emulator.model import Account
 
 if TYPE_CHECKING:
@@ -132,6 +132,24 @@ class Ctx:
         if number < low:
             raise errors.invalid(f"Invalid value '{value}'.", location=name)
         return min(number, high) if high is not None else number
+
+
+def page_token(ctx: Ctx) -> tuple[str, dict[str, Any] | None]:
+    """The list query's fingerprint and the verified ``pageToken`` payload (None on page one).
+
+    A page token is bound to the query it was issued for: one that is forged, damaged or
+    replayed with other parameters answers 400 "Invalid page token value", as Google does.
+    """
+    fingerprint = cursor.query_fingerprint(
+        [(k, v) for k, v in ctx.req.query.items() if k not in ("pageToken", "fields")]
+    )
+    page = ctx.q("pageToken")
+    if not page:
+        return fingerprint, None
+    payload = cursor.decode(ctx.engine.store.secret, page)
+    if payload is None or payload.get("h") != fingerprint:
+        raise errors.invalid("Invalid page token value.", location="pageToken")
+    return fingerprint, payload
 
 
 def calendar_of(ctx: Ctx, level: str, param: str = "calendarId") -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.google_emulator import cursor, errors
-from bridge.google_emulator.api import APP_CREATED, Ctx, Result, route
+from bridge.google_emulator.api import APP_CREATED, Ctx, Result, page_token, route
 from bridge.google_emulator.calendars import etag
 from bridge.google_emulator.model import ROLE_RANK, CalendarRec, ListEntryRec
 
@@ -81,16 +81,8 @@ def list_entries(ctx: Ctx) -> Result:
         if payload is None or payload.get("k") != "l" or payload.get("u") != ctx.email:
             raise errors.full_sync_required()
         since = int(payload["s"])
-    fingerprint = cursor.query_fingerprint(
-        [(k, v) for k, v in ctx.req.query.items() if k not in ("pageToken", "fields")]
-    )
-    start, snapshot = 0, store.seq
-    page = ctx.q("pageToken")
-    if page:
-        payload = cursor.decode(store.secret, page)
-        if payload is None or payload.get("h") != fingerprint:
-            raise errors.invalid("Invalid page token value.", location="pageToken")
-        start, snapshot = int(payload["i"]), int(payload["s"])
+    fingerprint, page = page_token(ctx)
+    start, snapshot = (int(page["i"]), int(page["s"])) if page else (0, store.seq)
     entries = list(store.lists.get(ctx.email, {}).values())
     selected: list[tuple[int, JSON]] = []
     for index, entry in enumerate(entries):

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bridge.google_emulator import cursor, errors, recurrence
-from bridge.google_emulator.api import Ctx, Result, calendar_of
+from bridge.google_emulator.api import Ctx, Result, calendar_of, page_token
 from bridge.google_emulator.event_view import Unit, render, span
 from bridge.google_emulator.model import CalendarRec, EventRec
 from bridge.google_emulator.times import format_ts, parse_aware, zone
@@ -154,17 +154,9 @@ def _select(ctx: Ctx, cal: CalendarRec, single: bool, series: EventRec | None) -
     if updated_min is not None and updated_min.timestamp() < cal.deleted_after:
         raise errors.updated_min_too_long_ago()
     incremental = bool(sync) or updated_min is not None
-    fingerprint = cursor.query_fingerprint(
-        [(k, v) for k, v in ctx.req.query.items() if k not in ("pageToken", "fields")]
-    )
-    after_key: list[Any] | None = None
-    snapshot = store.seq
-    page = ctx.q("pageToken")
-    if page:
-        payload = cursor.decode(store.secret, page)
-        if payload is None or payload.get("h") != fingerprint:
-            raise errors.invalid("Invalid page token value.", location="pageToken")
-        after_key, snapshot = payload["k"], int(payload["s"])
+    fingerprint, page = page_token(ctx)
+    after_key: list[Any] | None = page["k"] if page else None
+    snapshot = int(page["s"]) if page else store.seq
     horizon = hi or datetime.fromtimestamp(store.clock.now(), UTC) + timedelta(
         days=ctx.engine.settings.recurrence_horizon_days
     )
