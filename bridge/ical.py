@@ -292,4 +292,11 @@ def calendar_text(
 
 def item_text(vevent: str, tzid: str) -> str:
     """One event as a complete calendar object resource (RFC 4791 4.1)."""
-    return calendar_text((vevent,), (tzid,))
+    return _item_head(tzid) + vevent + "END:VCALENDAR" + CRLF
+
+
+@lru_cache(maxsize=64)
+def _item_head(tzid: str) -> str:
+    # CalDAV answers wrap every item: the header and VTIMEZONE are the same for a zone.
+    whole = calendar_text((), (tzid,))
+    return whole[: -len("END:VCALENDAR" + CRLF)]

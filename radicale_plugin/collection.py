@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any, overload
 
 from radicale import item as radicale_item
@@ -20,13 +19,13 @@ from radicale.item import filter as radicale_filter
 
 from bridge.caldav import layout
 from bridge.caldav.export import CalendarHeader, stream_calendar
+from bridge.caldav.timerange import bounds, in_range
+from bridge.caldav.tokens import make_token, parse_token
 from bridge.errors import UnknownSyncToken
 
 from .backend import Backend, CalendarView
 from .errors import ReadOnlyCalendar
-from .items import StoredItem, TextBatch, http_date, is_recurring
-from .recurrence import has_instance
-from .tokens import make_token, parse_token
+from .items import StoredItem, TextBatch, http_date
 
 logger = logging.getLogger(__name__)
 _BATCH = 500
@@ -148,24 +147,14 @@ class IPointCollection(radicale_storage.BaseCollection):
         tag, start, end, simple = radicale_filter.simplify_prefilters(filters, "VCALENDAR")
         if tag not in (None, "VEVENT"):
             return  # an iPoint calendar holds VEVENTs only
-        if start <= radicale_filter.TIMESTAMP_MIN and end >= radicale_filter.TIMESTAMP_MAX:
+        span = bounds(start, end)
+        if span is None:
             for item in self.get_all():
                 yield item, simple
             return
-        lo = datetime.fromtimestamp(max(start, radicale_filter.TIMESTAMP_MIN), UTC)
-        hi = datetime.fromtimestamp(min(end, 253402300799), UTC)
-        for event in self._backend.store.iter_range(self._calendar, lo, hi):
-            # The index overlap test is exact for single events (RFC 4791 9.9); a series is a
-            # candidate when its span overlaps, and its instances are checked here (the time
-            # range is a necessary condition, so a series with none in it is left out).
-            if not is_recurring(event):
-                yield StoredItem.of(self, event), simple
-                continue
-            found = has_instance(event, lo, hi)
-            if found is None:
-                yield StoredItem.of(self, event), False  # Radicale's filter decides
-            elif found:
-                yield StoredItem.of(self, event), simple
+        for event, decided in in_range(self._backend.store, self._calendar, *span):
+            # Undecided series are left to Radicale's filter on the parsed item.
+            yield StoredItem.of(self, event), simple and decided
 
     def has_uid(self, uid: str) -> bool:
         return False  # never asked: PUT on an iPoint calendar is refused before it

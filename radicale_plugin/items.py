@@ -26,10 +26,6 @@ def http_date(epoch: float) -> str:
     return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(epoch))
 
 
-def is_recurring(event: StoredEvent) -> bool:
-    return "\r\nRRULE:" in event.ics or "\r\nRDATE" in event.ics
-
-
 class TextBatch:
     """The VEVENT blocks of up to a few hundred listed items, read on first use.
 

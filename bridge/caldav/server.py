@@ -32,15 +32,26 @@ from .settings import htpasswd_path, radicale_configuration, rights_path
 logger = logging.getLogger(__name__)
 
 
+class BufferedRequestHandler(RequestHandler):
+    """Radicale's request handler with a buffered response stream: wsgiref writes the status
+    line, each header block and the body separately and flushes after each body write, so an
+    unbuffered socket sends three or more packets for a small answer; buffered, one."""
+
+    wbufsize = -1  # io.DEFAULT_BUFFER_SIZE; flushed by wsgiref and at the end of the request
+
+
 class PooledWSGIServer(wsgiref.simple_server.WSGIServer):
     """wsgiref's server with Radicale's request handler on a fixed thread pool."""
 
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops connections when a few clients connect at once
+    # while the accepting thread waits for the GIL, and a dropped SYN is retried after a second.
+    request_queue_size = socket.SOMAXCONN
 
     def __init__(self, address: tuple[str, int], workers: int, timeout: float) -> None:
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.address_family = family
-        super().__init__(address, RequestHandler)
+        super().__init__(address, BufferedRequestHandler)
         self._timeout = timeout
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="caldav")
 
@@ -154,7 +165,7 @@ def start_caldav(
         if owns:
             store.close()
         raise
-    server.set_app(Front(application, settings, store))
+    server.set_app(Front(application, settings, store, configuration))
     real_port = int(server.server_address[1])
     shown = f"[{bind_host}]" if ":" in bind_host else bind_host
     url = f"http://{shown}:{real_port}"

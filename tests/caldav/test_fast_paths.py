@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from bridge.caldav.timerange import has_instance
 from bridge.store.db import SQLiteDatabase
 from bridge.store.sql import SQLEventStore
-from radicale_plugin.recurrence import has_instance
 from tests.caldav.conftest import Server, record
 
 

@@ -1,0 +1,138 @@
+"""Which events of a calendar overlap a time range (RFC 4791 9.9), answered from the store.
+
+The store's index is exact for single events and returns a series when its whole span
+overlaps the range; whether an instance does is decided here from the stored record, with the
+zone rules of ``zoneinfo``. Parsing the item with vobject instead (Radicale's own filter) costs
+about 15 ms per series, mostly in building a dateutil zone from the VTIMEZONE, which would
+dominate a week's query. The plugin's ``get_filtered`` and the WSGI front's REPORT both select
+through ``in_range``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrule, rruleset, rrulestr
+from radicale.item import filter as radicale_filter
+
+from ..records import StoredEvent, from_json_dict
+from ..store import EventStore
+from ..timeutil import day_start, zone
+
+logger = logging.getLogger(__name__)
+
+_LAST = 253402300799  # 9999-12-31T23:59:59Z, the last instant datetime can hold
+
+
+def bounds(start: int, end: int) -> tuple[datetime, datetime] | None:
+    """The UTC range of Radicale's prefilter timestamps, None when it is open on both ends."""
+    if start <= radicale_filter.TIMESTAMP_MIN and end >= radicale_filter.TIMESTAMP_MAX:
+        return None
+    lo = datetime.fromtimestamp(max(start, radicale_filter.TIMESTAMP_MIN), UTC)
+    hi = datetime.fromtimestamp(min(end, _LAST), UTC)
+    return lo, hi
+
+
+def is_recurring(event: StoredEvent) -> bool:
+    return "\r\nRRULE:" in event.ics or "\r\nRDATE" in event.ics
+
+
+def in_range(
+    store: EventStore, calendar: str, lo: datetime, hi: datetime
+) -> Iterator[tuple[StoredEvent, bool]]:
+    """Events of ``calendar`` with an instance overlapping [lo, hi), streamed: (event, True)
+    when decided here, (event, False) for a series only a parsed item can tell (rare: a rule
+    dateutil cannot read); events certainly outside are left out."""
+    for event in store.iter_range(calendar, lo, hi):
+        if not is_recurring(event):
+            yield event, True
+            continue
+        found = has_instance(event, lo, hi)
+        if found is None:
+            yield event, False
+        elif found:
+            yield event, True
+
+
+def _overlap(start: datetime, end: datetime, lo: datetime, hi: datetime) -> bool:
+    if end > start:
+        return start < hi and end > lo
+    return lo <= start < hi  # RFC 4791 9.9: a zero-length instance is a point
+
+
+@dataclass(frozen=True, slots=True)
+class _Series:
+    """A recurring event's rule read once: timed (``length``) or all-day (``days``)."""
+
+    rule: rrule | rruleset
+    tz: ZoneInfo
+    length: timedelta | None
+    days: int
+    skip_times: frozenset[float]
+    skip_days: frozenset[date]
+
+
+@lru_cache(maxsize=4096)
+def _series(data: str) -> _Series | None:
+    # Keyed by the stored record (JSON): a changed event is a new key. rrule objects built
+    # without dateutil's cache hold no iteration state, so threads share them.
+    record = from_json_dict(json.loads(data))
+    if not record.rrule:
+        return None
+    tz = zone(record.timezone)
+    if isinstance(record.start, datetime) and isinstance(record.end, datetime):
+        return _Series(
+            rule=rrulestr(record.rrule, dtstart=record.start),
+            tz=tz,
+            length=record.end - record.start,
+            days=0,
+            skip_times=frozenset(x.timestamp() for x in record.exdates if isinstance(x, datetime)),
+            skip_days=frozenset(),
+        )
+    if isinstance(record.start, date) and isinstance(record.end, date):
+        first = datetime.combine(record.start, time(), tzinfo=tz)
+        return _Series(
+            rule=rrulestr(record.rrule, dtstart=first),
+            tz=tz,
+            length=None,
+            days=(record.end - record.start).days,
+            skip_times=frozenset(),
+            skip_days=frozenset(x for x in record.exdates if not isinstance(x, datetime)),
+        )
+    return None
+
+
+def has_instance(event: StoredEvent, lo: datetime, hi: datetime) -> bool | None:
+    """True/False when an instance of ``event``'s series overlaps [lo, hi); None when this
+    module cannot tell (the caller falls back to Radicale's filter on the parsed item)."""
+    try:
+        series = _series(event.data)
+        if series is None:
+            return None
+        if series.length is not None:
+            length = series.length
+            for start in series.rule.between(lo - length - timedelta(days=1), hi, inc=True):
+                if start.timestamp() not in series.skip_times and _overlap(
+                    start, start + length, lo, hi
+                ):
+                    return True
+            return False
+        margin = timedelta(days=series.days + 2)
+        for midnight in series.rule.between(lo - margin, hi + timedelta(days=1), inc=True):
+            day = midnight.date()
+            if day in series.skip_days:
+                continue
+            start = day_start(day, series.tz)
+            end = day_start(day + timedelta(days=series.days), series.tz)
+            if _overlap(start, end, lo, hi):
+                return True
+        return False
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        logger.debug("recurrence of %s left to Radicale's filter: %s", event.id, exc)
+    return None
