@@ -119,9 +119,13 @@ def render_vevent(record: EventRecord, revision: int, created: datetime, updated
         "LAST-MODIFIED:" + utc_stamp(updated),
         f"SEQUENCE:{max(revision - 1, 0)}",
         _dt_prop("DTSTART", record.start, tzid),
-        _dt_prop("DTEND", record.end, tzid),
-        "SUMMARY:" + escape_text(record.title),
     ]
+    if record.end != record.start or not isinstance(record.start, datetime):
+        # A moment (end == start) has no DTEND: RFC 5545 3.6.1 ends it at its start, and RFC
+        # 4791 9.9 then matches it in a time range that contains its start; with DTEND equal
+        # to DTSTART it would match no range that begins at that instant.
+        lines.append(_dt_prop("DTEND", record.end, tzid))
+    lines.append("SUMMARY:" + escape_text(record.title))
     if record.location:
         lines.append("LOCATION:" + escape_text(record.location))
     lines.append("DESCRIPTION:" + escape_text(describe(record)))

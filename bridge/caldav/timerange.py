@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rruleset, rrulestr
@@ -60,28 +62,56 @@ def in_range(
             yield event, True
 
 
-def _overlap(start: datetime, end: datetime, lo: datetime, hi: datetime) -> bool:
+def _overlap(start: float, end: float, lo: float, hi: float) -> bool:
     if end > start:
         return start < hi and end > lo
     return lo <= start < hi  # RFC 4791 9.9: a zero-length instance is a point
 
 
+_LISTED = 2000  # a series with at most this many instances is listed once per revision
+_DAY = timedelta(days=1)
+
+
 @dataclass(frozen=True, slots=True)
 class _Series:
-    """A recurring event's rule read once: timed (``length``) or all-day (``days``)."""
+    """A recurring event's rule read once: its instances as POSIX (start, end) pairs, listed
+    up front when the series is finite and short (most iPoint series), else generated."""
 
     rule: rrule | rruleset
     tz: ZoneInfo
-    length: timedelta | None
-    days: int
+    length: timedelta | None  # timed instances; None for all-day ones
+    days: int  # all-day instances' length in days
     skip_times: frozenset[float]
     skip_days: frozenset[date]
+    starts: tuple[float, ...] | None = None
+    ends: tuple[float, ...] | None = None
+
+    @property
+    def reach(self) -> timedelta:
+        """How long before a range an instance may start and still overlap it."""
+        return self.length + _DAY if self.length is not None else (self.days + 2) * _DAY
+
+    def instances(self, after: datetime | None = None) -> Iterator[tuple[float, float]]:
+        """(start, end) of the instances starting at or after ``after`` (all when None), in
+        order."""
+        starts: Iterable[datetime] = (
+            self.rule if after is None else self.rule.xafter(after, inc=True)
+        )
+        if self.length is not None:
+            span = self.length.total_seconds()
+            for start in starts:
+                stamp = start.timestamp()
+                if stamp not in self.skip_times:
+                    yield stamp, stamp + span
+            return
+        for midnight in starts:
+            day = midnight.date()
+            if day not in self.skip_days:
+                first = day_start(day, self.tz).timestamp()
+                yield first, day_start(day + timedelta(days=self.days), self.tz).timestamp()
 
 
-@lru_cache(maxsize=4096)
-def _series(data: str) -> _Series | None:
-    # Keyed by the stored record (JSON): a changed event is a new key. rrule objects built
-    # without dateutil's cache hold no iteration state, so threads share them.
+def _read(data: str) -> _Series | None:
     record = from_json_dict(json.loads(data))
     if not record.rrule:
         return None
@@ -108,6 +138,19 @@ def _series(data: str) -> _Series | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _series(data: str) -> _Series | None:
+    # Keyed by the stored record (JSON): a changed event is a new key. rrule objects built
+    # without dateutil's cache hold no iteration state, so threads share them.
+    series = _read(data)
+    if series is None:
+        return None
+    listed = list(islice(series.instances(), _LISTED + 1))
+    if len(listed) > _LISTED:
+        return series  # long or endless: generated from the range on each query
+    return replace(series, starts=tuple(s for s, _ in listed), ends=tuple(e for _, e in listed))
+
+
 def has_instance(event: StoredEvent, lo: datetime, hi: datetime) -> bool | None:
     """True/False when an instance of ``event``'s series overlaps [lo, hi); None when this
     module cannot tell (the caller falls back to Radicale's filter on the parsed item)."""
@@ -115,22 +158,20 @@ def has_instance(event: StoredEvent, lo: datetime, hi: datetime) -> bool | None:
         series = _series(event.data)
         if series is None:
             return None
-        if series.length is not None:
-            length = series.length
-            for start in series.rule.between(lo - length - timedelta(days=1), hi, inc=True):
-                if start.timestamp() not in series.skip_times and _overlap(
-                    start, start + length, lo, hi
-                ):
+        lo_s, hi_s = lo.timestamp(), hi.timestamp()
+        earliest = lo - series.reach
+        if series.starts is not None and series.ends is not None:
+            at = bisect_left(series.starts, earliest.timestamp())
+            for start, end in zip(series.starts[at:], series.ends[at:], strict=True):
+                if start >= hi_s:
+                    return False
+                if _overlap(start, end, lo_s, hi_s):
                     return True
             return False
-        margin = timedelta(days=series.days + 2)
-        for midnight in series.rule.between(lo - margin, hi + timedelta(days=1), inc=True):
-            day = midnight.date()
-            if day in series.skip_days:
-                continue
-            start = day_start(day, series.tz)
-            end = day_start(day + timedelta(days=series.days), series.tz)
-            if _overlap(start, end, lo, hi):
+        for start, end in series.instances(earliest):
+            if start >= hi_s:
+                return False
+            if _overlap(start, end, lo_s, hi_s):
                 return True
         return False
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
