@@ -232,7 +232,12 @@ class Front:
         coding = str(environ.get("HTTP_CONTENT_ENCODING", "identity")).strip().lower()
         if not 0 < length <= _MAX_REPORT or coding not in ("", "identity"):
             return None
-        body = environ["wsgi.input"].read(length)
+        try:
+            body = environ["wsgi.input"].read(length)
+        except OSError:  # the client stopped sending (socket timeout): Radicale's answer
+            text = b"Request timed out"
+            headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(text)))]
+            return lambda start: _send(start, "408 Request Timeout", headers, [text])
         environ["wsgi.input"] = io.BytesIO(body)  # for Radicale, if it answers after all
         prefix = _prefix(environ)
         if prefix is None or (self._script_name and _proxied(environ)):

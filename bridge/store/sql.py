@@ -182,14 +182,22 @@ class SQLEventStore:
 
     def calendar_state(self, calendar: str) -> CalendarState | None:
         with self.db.snapshot() as conn:
-            users = conn.execute("SELECT meta_seq, created FROM users WHERE login = ?", (calendar,))
-            if not users:
+            found = self._position(conn, calendar)
+            if found is None:
                 return None
-            rows = conn.execute("SELECT max(seq) FROM entries WHERE calendar = ?", (calendar,))
-            seq = max(int(rows[0][0] or 0), int(users[0][0]))
+            seq, created = found
             at = conn.execute("SELECT at FROM change_log WHERE seq = ?", (seq,)) if seq else []
-        last = float(at[0][0]) if at else float(users[0][1])
+        last = float(at[0][0]) if at else created
         return CalendarState(user=calendar, seq=seq, last_modified=last, instance=self.instance)
+
+    @staticmethod
+    def _position(conn: Connection, calendar: str) -> tuple[int, float] | None:
+        """(change-log position, creation time) of a calendar; None if it does not exist."""
+        users = conn.execute("SELECT meta_seq, created FROM users WHERE login = ?", (calendar,))
+        if not users:
+            return None
+        rows = conn.execute("SELECT max(seq) FROM entries WHERE calendar = ?", (calendar,))
+        return max(int(rows[0][0] or 0), int(users[0][0])), float(users[0][1])
 
     def count(self, calendar: str) -> int:
         """Live events on ``calendar`` (a scan of its index; not for hot paths)."""
@@ -245,8 +253,8 @@ class SQLEventStore:
 
     def changes_since(self, calendar: str, seq: int) -> ChangeSet:
         with self.db.snapshot() as conn:
-            state = self.calendar_state(calendar)
-            current = state.seq if state else 0
+            found = self._position(conn, calendar)
+            current = found[0] if found else 0
             if seq < 0 or seq > current:
                 raise UnknownSyncToken(f"sync position {seq} is unknown for {calendar!r}")
             if seq == 0:

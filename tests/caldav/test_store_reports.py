@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import gzip
 import io
+import socket
 import sys
+import time
 import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
 
+from bridge.caldav import start_caldav
 from tests.caldav.conftest import (
     PASSWORD,
     SERVICE,
@@ -295,3 +298,26 @@ def test_large_answer_streams_whole(calendar: Server) -> None:
     assert token and len(responses) == 1201
     _, reference = radicale(calendar, "/dana/ipoint/", sync_report(), "dana")
     assert shape(answer.body) == shape(reference)
+
+
+def test_a_client_that_stops_sending_gets_408(calendar: Server) -> None:
+    handle = start_caldav(
+        calendar.settings,
+        store=calendar.store,
+        port=0,
+        radicale_overrides={"server": {"timeout": "1"}},
+    )
+    try:
+        with socket.create_connection((handle.host, handle.port), timeout=10) as conn:
+            conn.sendall(
+                b"REPORT /chris/ipoint/ HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n"
+                + b"Authorization: "
+                + auth("chris")["Authorization"].encode()
+                + b"\r\n\r\n<?xml"
+            )
+            began = time.monotonic()
+            answer = conn.recv(4096)
+        assert answer.startswith(b"HTTP/1.0 408"), answer[:100]
+        assert time.monotonic() - began < 5
+    finally:
+        handle.stop()
