@@ -415,7 +415,7 @@ def main() -> int:
     report(results)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"caldav-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path = out / f"caldav-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
     path.write_text(json.dumps({"quick": args.quick, "results": results}, indent=2))
     print(f"\nwrote {path.relative_to(ROOT)}")
     return 0

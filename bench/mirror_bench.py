@@ -227,7 +227,7 @@ def google_matches(r: Rig, n: int) -> int:
 
 
 def say(text: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+    print(f"[{time.strftime('%H:%M:%S', time.gmtime())}] {text}", file=sys.stderr, flush=True)
 
 
 def phase_initial(folder: Path, n: int, latency_ms: int) -> dict[str, Any]:
@@ -368,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "latency_ms": args.latency_ms,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     with tempfile.TemporaryDirectory(prefix="mirror-bench-") as tmp:
         if not args.memory_only:

@@ -217,7 +217,11 @@ class Front:
         header = CalendarHeader(name=name, timezone=self._settings.bridge.timezone)
         snapshot = ExitStack()
         snapshot.enter_context(self._store.db.snapshot())  # one state for the whole body
-        pieces = stream_calendar(self._store, where.calendar, header)
+        try:
+            pieces = stream_calendar(self._store, where.calendar, header)
+        except BaseException:
+            snapshot.close()
+            raise
         return self._body(headers, pieces, snapshot, _wants_gzip(environ))
 
     # ------------------------------------------------------------ REPORT

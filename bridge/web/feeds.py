@@ -135,7 +135,7 @@ async def serve_feed(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS]
     store = request.app[STORE]
     token = request.match_info["token"]
-    now = datetime.now().astimezone()
+    now = datetime.now(UTC)  # an instant; the window is read in the shop's zone
     found = await asyncio.to_thread(feed_state, settings, store, token, now)
     if found is None:
         # One answer for unknown, rotated and malformed tokens alike.

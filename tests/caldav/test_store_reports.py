@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from bridge.caldav import start_caldav
+from bridge.errors import StoreError
 from tests.caldav.conftest import (
     PASSWORD,
     SERVICE,
@@ -321,3 +322,35 @@ def test_a_client_that_stops_sending_gets_408(calendar: Server) -> None:
         assert time.monotonic() - began < 5
     finally:
         handle.stop()
+
+
+def test_a_store_failure_leaves_no_snapshot_open(
+    calendar: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A read snapshot left open would pin that worker thread to an old state of the store.
+    real_tzids, real_changes = calendar.store.calendar_tzids, calendar.store.changes_since
+    failures = {"tzids": 1, "changes": 1}
+
+    def tzids(cal: str) -> list[str]:
+        if failures["tzids"]:
+            failures["tzids"] -= 1
+            raise StoreError("disk unplugged")
+        return real_tzids(cal)
+
+    def changes(cal: str, seq: int) -> Any:
+        if failures["changes"]:
+            failures["changes"] -= 1
+            raise StoreError("disk unplugged")
+        return real_changes(cal, seq)
+
+    monkeypatch.setattr(calendar.store, "calendar_tzids", tzids)
+    monkeypatch.setattr(calendar.store, "changes_since", changes)
+    token, _ = shape(front(calendar, OWN, sync_report())[1])
+    assert calendar.request("GET", OWN).status == 500
+    assert front(calendar, OWN, sync_report(token or ""))[0] == 500
+    assert failures == {"tzids": 0, "changes": 0}
+    calendar.apply(record("after-failure"))
+    for _ in range(24):  # every worker thread, several times over
+        assert b"after-failure" in calendar.request("GET", OWN).body
+        _, seen = shape(front(calendar, OWN, sync_report(token or ""))[1])
+        assert OWN + "after-failure.ics" in seen

@@ -73,6 +73,20 @@ def test_all_day_is_value_date_with_exclusive_end() -> None:
     assert "DTEND;VALUE=DATE:20261226\r\n" in block
 
 
+def test_a_moment_has_no_dtend() -> None:
+    # RFC 5545 3.6.1: a DATE-TIME DTSTART without DTEND ends at its start; RFC 4791 9.9 then
+    # matches it in any range containing that instant (DTEND = DTSTART would not be).
+    r = rec(start="2026-12-01T09:00", end="2026-12-01T09:00")
+    block = render_vevent(r, 1, NOW, NOW)
+    assert "DTSTART;TZID=America/Chicago:20261201T090000\r\n" in block
+    assert "DTEND" not in block
+    ev = next(
+        iter(icalendar.Calendar.from_ical(calendar_text([block], [r.timezone])).walk("VEVENT"))
+    )
+    assert ev.decoded("DTSTART") == datetime(2026, 12, 1, 9, tzinfo=zone("America/Chicago"))
+    assert "DTEND" in render_vevent(rec(), 1, NOW, NOW)
+
+
 @pytest.mark.parametrize(
     "tzid",
     ["America/Chicago", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "America/Sao_Paulo"],
