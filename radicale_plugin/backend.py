@@ -4,16 +4,13 @@ second ``Storage`` for its sharing module that never serves a request)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from bridge.caldav import layout
+from bridge.caldav.props import calendar_meta
 from bridge.config import Settings
-from bridge.ical import calendar_text
 from bridge.records import User
 from bridge.runtime import open_store
 from bridge.store import EventStore
@@ -55,11 +52,6 @@ class Backend:
         if self.owns_store:
             self.store.close()
 
-    @cached_property
-    def _timezone_text(self) -> str:
-        # RFC 4791 5.2.2: an iCalendar object with exactly one VTIMEZONE.
-        return calendar_text((), (self.settings.bridge.timezone,))
-
     def view(self, where: layout.CalendarPath) -> CalendarView | None:
         """The calendar at ``where`` if it exists and its home may see it (own or granted)."""
         if where.is_grant and where.calendar not in self.grants.get(where.home, ()):
@@ -67,17 +59,8 @@ class Backend:
         user = self.store.user(where.calendar)
         if user is None:
             return None
-        name = layout.display_name(self.settings, user.login, user.name)
-        meta = {
-            "tag": "VCALENDAR",
-            "D:displayname": name,
-            "C:calendar-description": (f"{name}: work orders and events from iPoint (read-only)"),
-            "ICAL:calendar-color": self.settings.caldav.color,
-            "C:supported-calendar-component-set": "VEVENT",
-            "C:calendar-timezone": self._timezone_text,
-        }
-        digest = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()
-        return CalendarView(where=where, user=user, meta=meta, meta_digest=digest[:8])
+        meta, digest = calendar_meta(self.settings, user)
+        return CalendarView(where=where, user=user, meta=meta, meta_digest=digest)
 
     def views_in_home(self, home: str) -> Iterator[CalendarView]:
         """The iPoint calendars in ``home``: its own, then those granted to it."""

@@ -19,13 +19,14 @@ from radicale.item import filter as radicale_filter
 
 from bridge.caldav import layout
 from bridge.caldav.export import CalendarHeader, stream_calendar
+from bridge.caldav.props import collection_etag, http_date
 from bridge.caldav.timerange import bounds, in_range
 from bridge.caldav.tokens import make_token, parse_token
 from bridge.errors import UnknownSyncToken
 
 from .backend import Backend, CalendarView
 from .errors import ReadOnlyCalendar
-from .items import StoredItem, TextBatch, http_date
+from .items import StoredItem, TextBatch
 
 logger = logging.getLogger(__name__)
 _BATCH = 500
@@ -58,7 +59,7 @@ class IPointCollection(radicale_storage.BaseCollection):
         # The change-log position moves with every change to this calendar (RFC 6578 4), and the
         # metadata digest with a new name or colour; nothing is hashed per item.
         seq, _ = self._seq()
-        return f'"{self._backend.store.instance[:8]}-{seq}-{self._view.meta_digest}"'
+        return collection_etag(self._backend.store.instance, seq, self._view.meta_digest)
 
     @property
     def last_modified(self) -> str:

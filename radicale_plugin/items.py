@@ -8,7 +8,6 @@ an expand needs the parsed form.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import vobject
@@ -16,14 +15,10 @@ from radicale import item as radicale_item
 from radicale import storage as radicale_storage
 
 from bridge.caldav import layout
+from bridge.caldav.props import http_date
 from bridge.ical import item_text, uid_for
 from bridge.records import StoredEvent
 from bridge.store import EventStore
-
-
-def http_date(epoch: float) -> str:
-    """RFC 9110 5.6.7 IMF-fixdate, as Radicale writes Last-Modified."""
-    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(epoch))
 
 
 class TextBatch:

@@ -1,18 +1,21 @@
 """A thin WSGI layer in front of ``radicale.Application``.
 
-Radicale's own auth and rights decide every request; this layer adds four things it lacks:
+Radicale's own auth and rights decide every request; this layer adds what Radicale lacks:
 
-- Conditional GET (RFC 9110 13.1.2): Radicale answers a GET in full every time. A GET with
-  If-None-Match is first asked of Radicale as a depth-0 PROPFIND for DAV:getetag (cheap: the
-  plugin's etag is the calendar's change-log position); a match answers 304.
-- Streaming whole-calendar GET of an iPoint calendar: after the same PROPFIND authorises it, the
-  calendar is streamed from the store page by page (and gzipped on the fly when asked), so a
-  100k-event calendar never sits in memory as one string, as Radicale's ``serialize`` would.
+- Whole-calendar GET of an iPoint calendar, answered from the store once the gate (Radicale's
+  auth and rights modules, ``gate``) lets the user read it: the ETag and Last-Modified a PROPFIND
+  reports (``props``), read in the same snapshot as the body, a 304 for If-None-Match
+  (RFC 9110 13.1.2), and the calendar streamed page by page (gzipped on the fly when asked), so
+  a 100k-event calendar never sits in memory as one string, as Radicale's ``serialize`` would.
+- Conditional GET elsewhere (items, personal calendars): Radicale answers a GET in full every
+  time; a GET with If-None-Match is first asked of Radicale as a depth-0 PROPFIND for
+  DAV:getetag, and a match answers 304. The same probe gives Radicale's refusal (401, 403, 404)
+  for an iPoint calendar the gate did not let through.
 - Writes to an iPoint calendar: Radicale refuses them (the rights file grants only ``r``); the
   403 gets a body saying the calendar is managed by iPoint, so a user knows where to go.
 - REPORTs on an iPoint calendar in the forms clients send (``reports``): answered from the
-  store once the gate (Radicale's auth and rights modules) lets the user read the calendar;
-  anything else, and every refusal, is Radicale's.
+  store once the gate lets the user read the calendar; anything else, and every refusal, is
+  Radicale's.
 """
 
 from __future__ import annotations
@@ -33,10 +36,12 @@ from radicale import config as radicale_config
 from radicale import pathutils
 
 from ..config import Settings
+from ..records import User
 from ..store import EventStore
 from . import layout, reports
 from .export import CalendarHeader, stream_calendar
 from .gate import Gate
+from .props import calendar_meta, collection_etag, http_date
 
 logger = logging.getLogger(__name__)
 
@@ -140,12 +145,12 @@ class Front:
             for key in configuration.options("headers")
         ]
         self._answering = threading.Lock()
-        self._reports = 0
+        self._answered = 0
 
     @property
-    def reports_answered(self) -> int:
-        """REPORTs answered from the store rather than by Radicale, since start."""
-        return self._reports
+    def answered_from_store(self) -> int:
+        """Requests (REPORTs, whole-calendar GETs) answered without Radicale, since start."""
+        return self._answered
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", "")).upper()
@@ -157,10 +162,13 @@ class Front:
         ):
             hit = layout.parse(path)
             whole = hit is not None and hit[1] is None
-            if whole or environ.get("HTTP_IF_NONE_MATCH"):
+            answer = None
+            if whole and hit is not None:
+                answer = self._get_calendar(environ, hit[0], method)
+            if answer is None and (whole or environ.get("HTTP_IF_NONE_MATCH")):
                 answer = self._get(environ, hit[0] if whole and hit else None, method)
-                if answer is not None:
-                    return answer(start_response)
+            if answer is not None:
+                return answer(start_response)
         elif method == "REPORT":
             hit = layout.parse(path)
             if hit is not None and hit[1] is None:
@@ -208,15 +216,62 @@ class Front:
             return None
         user = self._store.user(where.calendar)
         name = layout.display_name(self._settings, where.calendar, user.name if user else None)
-        headers += [
-            ("Content-Type", "text/calendar; charset=utf-8"),
-            ("Content-Disposition", "attachment; filename*=utf-8''" + quote(name + ".ics")),
-        ]
-        if method == "HEAD":
-            return lambda start: _send(start, "200 OK", headers, [])
-        header = CalendarHeader(name=name, timezone=self._settings.bridge.timezone)
         snapshot = ExitStack()
         snapshot.enter_context(self._store.db.snapshot())  # one state for the whole body
+        return self._calendar(environ, where, name, headers, snapshot, method)
+
+    def _get_calendar(
+        self, environ: Environ, where: layout.CalendarPath, method: str
+    ) -> Callable[[StartResponse], Iterable[bytes]] | None:
+        """A whole iPoint calendar (or its 304) for a user the gate lets in, with the ETag and
+        Last-Modified a PROPFIND reports, read in the same snapshot as the body."""
+        user = self._gate.user(environ)
+        if user is None or not self._gate.may_read(user, where):
+            return None
+        with self._answering:
+            snapshot = ExitStack()
+            snapshot.enter_context(self._store.db.snapshot())
+            try:
+                owner = self._owner(where)
+                state = self._store.calendar_state(where.calendar) if owner else None
+            except BaseException:
+                snapshot.close()
+                raise
+            if owner is None or state is None:
+                snapshot.close()
+                return None  # Radicale's 404
+            self._answered += 1
+            meta, digest = calendar_meta(self._settings, owner)
+            headers = [
+                ("ETag", collection_etag(self._store.instance, state.seq, digest)),
+                ("Last-Modified", http_date(state.last_modified)),
+            ]
+            inm = environ.get("HTTP_IF_NONE_MATCH")
+            if inm and _etag_matches(str(inm), headers[0][1]):
+                snapshot.close()
+                return lambda start: _send(start, "304 Not Modified", headers, [])
+            return self._calendar(environ, where, meta["D:displayname"], headers, snapshot, method)
+
+    def _calendar(
+        self,
+        environ: Environ,
+        where: layout.CalendarPath,
+        name: str,
+        headers: list[tuple[str, str]],
+        snapshot: ExitStack,
+        method: str,
+    ) -> Callable[[StartResponse], Iterable[bytes]]:
+        """The 200 answer with the calendar read inside ``snapshot`` (ended with the body)."""
+        disposition = "attachment; filename*=utf-8''" + quote(name + ".ics")
+        headers = [
+            *headers,
+            ("Content-Type", "text/calendar; charset=utf-8"),
+            ("Content-Disposition", disposition),
+        ]
+        if method == "HEAD":
+            snapshot.close()
+            return lambda start: _send(start, "200 OK", headers, [])
+        header = CalendarHeader(name=name, timezone=self._settings.bridge.timezone)
         try:
             pieces = stream_calendar(self._store, where.calendar, header)
         except BaseException:
@@ -260,7 +315,7 @@ class Front:
             snapshot = ExitStack()
             snapshot.enter_context(self._store.db.snapshot())  # token and items agree
             try:
-                visible = self._visible(where)
+                visible = self._owner(where) is not None
                 pieces = reports.answer(self._store, where, query, prefix) if visible else None
             except BaseException:
                 snapshot.close()
@@ -268,16 +323,16 @@ class Front:
             if pieces is None:
                 snapshot.close()
                 return None
-            self._reports += 1
+            self._answered += 1
             logger.debug("REPORT on %s answered from the store", where.path)
             headers = [("Content-Type", "text/xml; charset=utf-8")]
             return self._body(headers, pieces, snapshot, _wants_gzip(environ), "207 Multi-Status")
 
-    def _visible(self, where: layout.CalendarPath) -> bool:
+    def _owner(self, where: layout.CalendarPath) -> User | None:
         """The plugin's test: the calendar exists and, in another's home, is granted to it."""
         if where.is_grant and where.calendar not in self._grants.get(where.home, ()):
-            return False
-        return self._store.user(where.calendar) is not None
+            return None
+        return self._store.user(where.calendar)
 
     # ------------------------------------------------------------ bodies
 

@@ -145,7 +145,7 @@ def calendar(server: Server) -> Server:
 
 
 def answered(server: Server) -> int:
-    return int(server.handle._server.get_app().reports_answered)
+    return int(server.handle._server.get_app().answered_from_store)
 
 
 FORMS = {
@@ -354,3 +354,29 @@ def test_a_store_failure_leaves_no_snapshot_open(
         assert b"after-failure" in calendar.request("GET", OWN).body
         _, seen = shape(front(calendar, OWN, sync_report(token or ""))[1])
         assert OWN + "after-failure.ics" in seen
+
+
+@pytest.mark.parametrize(("login", "path"), [("chris", OWN), ("boss", GRANTED)])
+def test_calendar_get_carries_the_propfind_etag(calendar: Server, login: str, path: str) -> None:
+    probe = (
+        '<?xml version="1.0" encoding="utf-8"?><propfind xmlns="DAV:"><prop><getetag/>'
+        "<getlastmodified/><displayname/></prop></propfind>"
+    )
+    listed = calendar.request("PROPFIND", path, login, probe, {"Depth": "0"})
+    root = ET.fromstring(listed.body)
+    before = answered(calendar)
+    got = calendar.request("GET", path, login)
+    assert answered(calendar) == before + 1, "the front did not answer this GET"
+    assert got.status == 200
+    assert got.headers["ETag"] == root.findtext(f".//{DAV}getetag")
+    assert got.headers["Last-Modified"] == root.findtext(f".//{DAV}getlastmodified")
+    assert got.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    name = root.findtext(f".//{DAV}displayname") or ""
+    assert f"X-WR-CALNAME:{name}" in got.body.decode()
+    assert got.body.count(b"BEGIN:VEVENT") == len(
+        shape(front(calendar, path, sync_report(), login)[1])[1]
+    )
+    again = calendar.request("GET", path, login, headers={"If-None-Match": got.headers["ETag"]})
+    assert (again.status, again.body) == (304, b"")
+    head = calendar.request("HEAD", path, login)
+    assert head.status == 200 and head.headers["ETag"] == got.headers["ETag"]
