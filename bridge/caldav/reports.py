@@ -24,6 +24,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from urllib.parse import quote, unquote, urlparse
 
 from radicale import item as radicale_item
@@ -180,7 +181,7 @@ def answer(
             return None
         live = [c.event_id for c in changes.changes if not c.deleted]
         gone = [c.event_id for c in changes.changes if c.deleted]
-        pieces = _chain(
+        pieces = chain(
             _by_ids(store, calendar, live, query.props, base),
             (_missing(base, layout.href_for(event_id)) for event_id in gone),
         )
@@ -195,7 +196,7 @@ def answer(
             else:
                 wanted.append(event_id)  # and href_for(event_id) == name
         found = _by_ids(store, calendar, wanted, query.props, base)
-        return _document(_chain(found, (_missing(base, n) for n in missing)), None)
+        return _document(chain(found, (_missing(base, n) for n in missing)), None)
     span = bounds(query.start, query.end)
     if span is None:
         return _document(_pages(store, calendar, store.stamps(calendar), query.props, base), None)
@@ -208,11 +209,6 @@ def _document(pieces: Iterable[str], token: str | None) -> Iterator[str]:
     if token is not None:
         yield f"<sync-token>{_escape(token)}</sync-token>"
     yield "</multistatus>"
-
-
-def _chain(*parts: Iterable[str]) -> Iterator[str]:
-    for part in parts:
-        yield from part
 
 
 def _in_range(
