@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,10 +74,10 @@ class Server:
         return http(method, self.url + path, body=body, headers=hdrs)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("caldav")
-    settings = load(write_config(folder, CONFIG, timezone=TZ))
+@contextmanager
+def serving(folder: Path, extra_config: str = "") -> Iterator[Server]:
+    """The CalDAV server with the logins above, on the store ``extra_config`` names."""
+    settings = load(write_config(folder, CONFIG + extra_config, timezone=TZ))
     htpasswd = settings.data_path(settings.caldav.htpasswd)
     for login in ("chris", "dana", "boss", "eve"):
         set_password(htpasswd, login, PASSWORD, rounds=4)
@@ -90,6 +91,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     finally:
         handle.stop()
         store.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory.mktemp("caldav")) as running:
+        yield running
 
 
 def sync_report(token: str = "", props: str = "<getetag/>") -> str:
