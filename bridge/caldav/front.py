@@ -21,12 +21,10 @@ Radicale's own auth and rights decide every request; this layer adds what Radica
 from __future__ import annotations
 
 import io
-import itertools
 import logging
 import threading
 import xml.etree.ElementTree as ET
-import zlib
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +40,7 @@ from . import layout, reports
 from .export import CalendarHeader, stream_calendar
 from .gate import Gate
 from .props import calendar_meta, collection_etag, http_date
+from .streaming import send, streamed
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +54,6 @@ _PROBE = (
     b'<propfind xmlns="DAV:"><prop><getetag/><getlastmodified/></prop></propfind>'
 )
 _DROP = ("wsgi.input", "CONTENT_LENGTH", "CONTENT_TYPE", "HTTP_ACCEPT_ENCODING")
-_CHUNK = 64 * 1024
 _MAX_REPORT = 1024 * 1024  # larger REPORT bodies (a huge multiget) go to Radicale
 
 
@@ -202,7 +200,7 @@ class Front:
         probe = self._probe(environ)
         if where is not None and probe.code in (401, 403, 404):
             # The refusal a GET of this calendar would get (Radicale's brute-force delay once).
-            return lambda start: _send(start, probe.status, probe.headers, [probe.body])
+            return lambda start: send(start, probe.status, probe.headers, [probe.body])
         if probe.code != 207:
             return None
         etag, modified = _read_props(probe.body)
@@ -211,7 +209,7 @@ class Front:
         headers = [("ETag", etag)] + ([("Last-Modified", modified)] if modified else [])
         inm = environ.get("HTTP_IF_NONE_MATCH")
         if inm and _etag_matches(str(inm), etag):
-            return lambda start: _send(start, "304 Not Modified", headers, [])
+            return lambda start: send(start, "304 Not Modified", headers, [])
         if where is None:
             return None
         user = self._store.user(where.calendar)
@@ -249,7 +247,7 @@ class Front:
             inm = environ.get("HTTP_IF_NONE_MATCH")
             if inm and _etag_matches(str(inm), headers[0][1]):
                 snapshot.close()
-                return lambda start: _send(start, "304 Not Modified", headers, [])
+                return lambda start: send(start, "304 Not Modified", headers, [])
             return self._calendar(environ, where, meta["D:displayname"], headers, snapshot, method)
 
     def _calendar(
@@ -270,14 +268,14 @@ class Front:
         ]
         if method == "HEAD":
             snapshot.close()
-            return lambda start: _send(start, "200 OK", headers, [])
+            return lambda start: send(start, "200 OK", headers, [])
         header = CalendarHeader(name=name, timezone=self._settings.bridge.timezone)
         try:
             pieces = stream_calendar(self._store, where.calendar, header)
         except BaseException:
             snapshot.close()
             raise
-        return self._body(headers, pieces, snapshot, _wants_gzip(environ))
+        return streamed(self._extra_headers, headers, pieces, snapshot, _wants_gzip(environ))
 
     # ------------------------------------------------------------ REPORT
 
@@ -296,7 +294,7 @@ class Front:
         except OSError:  # the client stopped sending (socket timeout): Radicale's answer
             text = b"Request timed out"
             headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(text)))]
-            return lambda start: _send(start, "408 Request Timeout", headers, [text])
+            return lambda start: send(start, "408 Request Timeout", headers, [text])
         environ["wsgi.input"] = io.BytesIO(body)  # for Radicale, if it answers after all
         prefix = _prefix(environ)
         if prefix is None or (self._script_name and _proxied(environ)):
@@ -326,7 +324,14 @@ class Front:
             self._answered += 1
             logger.debug("REPORT on %s answered from the store", where.path)
             headers = [("Content-Type", "text/xml; charset=utf-8")]
-            return self._body(headers, pieces, snapshot, _wants_gzip(environ), "207 Multi-Status")
+            return streamed(
+                self._extra_headers,
+                headers,
+                pieces,
+                snapshot,
+                _wants_gzip(environ),
+                "207 Multi-Status",
+            )
 
     def _owner(self, where: layout.CalendarPath) -> User | None:
         """The plugin's test: the calendar exists and, in another's home, is granted to it."""
@@ -334,59 +339,19 @@ class Front:
             return None
         return self._store.user(where.calendar)
 
-    # ------------------------------------------------------------ bodies
-
-    def _body(
-        self,
-        headers: list[tuple[str, str]],
-        pieces: Iterator[str],
-        snapshot: ExitStack,
-        gzip: bool,
-        status: str = "200 OK",
-    ) -> Callable[[StartResponse], Iterable[bytes]]:
-        """Encode ``pieces`` (produced inside ``snapshot``, which ends with the body). A body
-        that fits one chunk is sent whole with its length; a longer one streams."""
-        headers = headers + self._extra_headers
-        if gzip:
-            headers.append(("Content-Encoding", "gzip"))
-        chunks = _chunks(pieces, gzip)
-        try:
-            first = next(chunks, b"")
-            second = next(chunks, None)
-        except BaseException:
-            chunks.close()
-            snapshot.close()
-            raise
-        if second is None:
-            snapshot.close()
-            headers.append(("Content-Length", str(len(first))))
-            return lambda start: _send(start, status, headers, [first])
-        body = _Held(itertools.chain((first, second), chunks), chunks, snapshot)
-        return lambda start: _send(start, status, headers, body)
-
     # ------------------------------------------------------------ writes
 
     def _refuse_write(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         answer = call(self._app, environ)
         if answer.code != 403:
-            return _send(start_response, answer.status, answer.headers, [answer.body])
+            return send(start_response, answer.status, answer.headers, [answer.body])
         body = layout.READ_ONLY_TEXT.encode()
         headers = [
             ("Content-Type", "text/plain; charset=utf-8"),
             ("Content-Length", str(len(body))),
         ]
         logger.info("refused %s on an iPoint calendar", environ.get("REQUEST_METHOD"))
-        return _send(start_response, answer.status, headers, [body])
-
-
-def _send(
-    start_response: StartResponse,
-    status: str,
-    headers: list[tuple[str, str]],
-    body: Iterable[bytes],
-) -> Iterable[bytes]:
-    start_response(status, headers)
-    return body
+        return send(start_response, answer.status, headers, [body])
 
 
 def _proxied(environ: Environ) -> bool:
@@ -399,54 +364,6 @@ def _proxied(environ: Environ) -> bool:
             "HTTP_X_FORWARDED_SERVER",
         )
     )
-
-
-def _chunks(pieces: Iterator[str], gzip: bool) -> Generator[bytes, None, None]:
-    """``pieces`` encoded as UTF-8 in chunks of about 64 KiB, gzipped when asked."""
-    # Level 1: a calendar still shrinks about fivefold, at a third of the default's CPU.
-    packer = zlib.compressobj(1, wbits=16 + zlib.MAX_WBITS) if gzip else None
-    buffer: list[bytes] = []
-    size = 0
-    try:
-        for piece in pieces:
-            data = piece.encode()
-            buffer.append(data)
-            size += len(data)
-            if size >= _CHUNK:
-                chunk = b"".join(buffer)
-                buffer, size = [], 0
-                out = packer.compress(chunk) if packer else chunk
-                if out:
-                    yield out
-    finally:
-        close = getattr(pieces, "close", None)
-        if close is not None:
-            close()
-    tail = b"".join(buffer)
-    if packer is not None:
-        tail = packer.compress(tail) + packer.flush()
-    if tail:
-        yield tail
-
-
-class _Held:
-    """A streamed body that ends its read snapshot when the server closes it (PEP 3333)."""
-
-    def __init__(
-        self, body: Iterator[bytes], source: Generator[bytes, None, None], snapshot: ExitStack
-    ) -> None:
-        self._body = body
-        self._source = source
-        self._snapshot = snapshot
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self._body
-
-    def close(self) -> None:
-        try:
-            self._source.close()
-        finally:
-            self._snapshot.close()
 
 
 def _read_props(body: bytes) -> tuple[str | None, str | None]:
