@@ -14,6 +14,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,11 +83,16 @@ class _Slot:
     """One thread's connection and the lock held while it is in use, so ``close()`` from
     another thread never closes a connection under a running statement (a crash in sqlite3)."""
 
-    __slots__ = ("lock", "raw")
+    __slots__ = ("lock", "owner", "raw")
 
     def __init__(self, raw: sqlite3.Connection) -> None:
         self.raw = raw
         self.lock = threading.RLock()
+        self.owner = weakref.ref(threading.current_thread())
+
+    def orphaned(self) -> bool:
+        thread = self.owner()
+        return thread is None or not thread.is_alive()
 
 
 class SQLiteDatabase:
@@ -133,10 +139,27 @@ class SQLiteDatabase:
         raw.execute("PRAGMA foreign_keys=ON")
         raw.execute("PRAGMA cache_size=-32000")
         slot = _Slot(raw)
+        self._sweep()
         self._all.append(slot)
         self._local.slot = slot
         self._local.depth = 0
         return slot
+
+    def _sweep(self) -> None:
+        """Close the connections of threads that have ended (called with ``_lock`` held when a
+        new thread opens one): a server with a thread per request, such as a stand-alone
+        ``python -m radicale``, would otherwise keep one connection per request it served."""
+        kept = []
+        for slot in self._all:
+            if slot.orphaned() and slot.lock.acquire(blocking=False):
+                try:
+                    with contextlib.suppress(sqlite3.Error):
+                        slot.raw.close()
+                finally:
+                    slot.lock.release()
+            else:
+                kept.append(slot)
+        self._all = kept
 
     def _slot(self) -> _Slot:
         if self._closed:

@@ -9,6 +9,7 @@ as it does under SQLite's single-writer lock) and runs reads in REPEATABLE READ 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -58,7 +59,7 @@ class PostgresDatabase:
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
         self._local = threading.local()
-        self._all: list[psycopg.Connection[Any]] = []
+        self._all: list[tuple[psycopg.Connection[Any], weakref.ref[threading.Thread]]] = []
         self._lock = threading.Lock()
         self._conn()
 
@@ -74,7 +75,8 @@ class PostgresDatabase:
                     f"{str(exc).splitlines()[0] if str(exc) else ''}"
                 ) from exc
             with self._lock:
-                self._all.append(raw)
+                self._sweep()
+                self._all.append((raw, weakref.ref(threading.current_thread())))
             self._local.conn = raw
             self._local.depth = 0
         return raw
@@ -117,9 +119,21 @@ class PostgresDatabase:
     def migrate(self, component: str, steps: Sequence[Step]) -> None:
         migrate(self, component, steps)
 
+    def _sweep(self) -> None:
+        """Close the connections of threads that have ended (with ``_lock`` held): a server
+        with a thread per request would otherwise keep one connection per request served."""
+        kept = []
+        for raw, owner in self._all:
+            thread = owner()
+            if thread is None or not thread.is_alive():
+                raw.close()
+            else:
+                kept.append((raw, owner))
+        self._all = kept
+
     def close(self) -> None:
         with self._lock:
-            for raw in self._all:
+            for raw, _ in self._all:
                 raw.close()
             self._all.clear()
         self._local = threading.local()

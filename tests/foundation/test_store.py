@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -140,3 +142,49 @@ def test_survives_reopen_and_keeps_instance(tmp_path: Path) -> None:
     assert [(u.login, u.name) for u in s2.users()] == [("chris", "Chris Miller")]
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     s2.close()
+
+
+def _open_connections(store: SQLEventStore) -> int:
+    db = store.db
+    if isinstance(db, SQLiteDatabase):
+        fds = Path("/proc/self/fd")
+        return sum(1 for fd in fds.iterdir() if os.path.realpath(fd) == os.path.realpath(db.path))
+    with db.snapshot() as conn:
+        rows = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()", ()
+        )
+    return int(rows[0][0])
+
+
+def test_connections_of_ended_threads_are_closed(store: SQLEventStore) -> None:
+    # A server that starts a thread per request (stand-alone Radicale) must not keep one
+    # connection per request it ever served.
+    store.apply([record("1")])
+    before = _open_connections(store)
+    seen: list[object] = []
+    for _ in range(40):
+        worker = threading.Thread(target=lambda: seen.append(store.get("1")))
+        worker.start()
+        worker.join()
+    assert len(seen) == 40 and all(event is not None for event in seen)
+    # The last thread's connection goes when the next thread opens one; SQLite may also hold a
+    # closed connection's descriptor back while another holds a lock on the file.
+    assert _open_connections(store) <= before + 3
+    # Live threads keep theirs.
+    gate, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        store.get("1")
+        gate.set()
+        done.wait(10)
+        assert store.get("1") is not None  # still usable after others were swept
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    gate.wait(10)
+    for _ in range(5):
+        t = threading.Thread(target=lambda: store.get("1"))
+        t.start()
+        t.join()
+    done.set()
+    holder.join()
