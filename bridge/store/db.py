@@ -94,6 +94,18 @@ class _Slot:
         thread = self.owner()
         return thread is None or not thread.is_alive()
 
+    def close(self, wait: float) -> bool:
+        """Close the connection once no statement runs on it (waiting up to ``wait`` seconds);
+        False if it stayed busy."""
+        if not self.lock.acquire(timeout=wait):
+            return False
+        try:
+            with contextlib.suppress(sqlite3.Error):
+                self.raw.close()
+        finally:
+            self.lock.release()
+        return True
+
 
 class SQLiteDatabase:
     """SQLite in WAL mode: one connection per thread, writers serialised by SQLite's lock.
@@ -149,17 +161,7 @@ class SQLiteDatabase:
         """Close the connections of threads that have ended (called with ``_lock`` held when a
         new thread opens one): a server with a thread per request, such as a stand-alone
         ``python -m radicale``, would otherwise keep one connection per request it served."""
-        kept = []
-        for slot in self._all:
-            if slot.orphaned() and slot.lock.acquire(blocking=False):
-                try:
-                    with contextlib.suppress(sqlite3.Error):
-                        slot.raw.close()
-                finally:
-                    slot.lock.release()
-            else:
-                kept.append(slot)
-        self._all = kept
+        self._all = [slot for slot in self._all if not (slot.orphaned() and slot.close(0))]
 
     def _slot(self) -> _Slot:
         if self._closed:
@@ -219,13 +221,7 @@ class SQLiteDatabase:
         self._closed = True
         with self._lock:
             for slot in self._all:
-                if slot.lock.acquire(timeout=self.CLOSE_GRACE_S):
-                    try:
-                        with contextlib.suppress(sqlite3.Error):
-                            slot.raw.close()
-                    finally:
-                        slot.lock.release()
-                else:
+                if not slot.close(self.CLOSE_GRACE_S):
                     logger.warning("a database connection was still busy at shutdown")
             self._all.clear()
         self._local = threading.local()
