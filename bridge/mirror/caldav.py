@@ -42,6 +42,10 @@ def auth_headers(spec: SourceSpec) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
 
 
+def _headers(spec: SourceSpec, depth: str) -> dict[str, str]:
+    return {"Depth": depth, "Content-Type": "application/xml; charset=utf-8", **auth_headers(spec)}
+
+
 def _tag(ns: str, name: str) -> str:
     return f"{{{NS[ns]}}}{name}"
 
@@ -54,8 +58,7 @@ async def _request(
     body: str,
     depth: str,
 ) -> tuple[int, bytes]:
-    headers = {"Depth": depth, "Content-Type": "application/xml; charset=utf-8"}
-    headers.update(auth_headers(spec))
+    headers = _headers(spec, depth)
     try:
         async with session.request(method, url, data=body.encode(), headers=headers) as resp:
             return resp.status, await resp.read()
@@ -76,8 +79,7 @@ async def _multistatus(
     ``on_response`` while the answer streams in, dropping it afterwards: a listing of a
     100,000-event calendar never sits in memory as one tree. Returns the status and the
     top-level ``DAV:sync-token`` (RFC 6578 6.2), if any."""
-    headers = {"Depth": depth, "Content-Type": "application/xml; charset=utf-8"}
-    headers.update(auth_headers(spec))
+    headers = _headers(spec, depth)
     response_tag, token_tag = _tag("D", "response"), _tag("D", "sync-token")
     token: str | None = None
     try:
