@@ -14,7 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.google_emulator import cursor, errors
-from bridge.google_emulator.api import Ctx, Result, calendar_of, page_token, route
+from bridge.google_emulator.api import (
+    Ctx,
+    Result,
+    calendar_of,
+    page_token,
+    route,
+    sync_position,
+    sync_token,
+)
 from bridge.google_emulator.model import AclRuleRec, CalendarRec
 
 JSON = dict[str, Any]
@@ -141,12 +149,8 @@ def list_rules(ctx: Ctx) -> Result:
     sync = ctx.q("syncToken")
     show_deleted = ctx.q_bool("showDeleted") or bool(sync)
     size = ctx.q_int("maxResults", 100, 1, 250)
-    since = 0
-    if sync:
-        payload = cursor.decode(store.secret, sync)
-        if payload is None or payload.get("k") != "a" or payload.get("c") != cal.id:
-            raise errors.full_sync_required()
-        since = int(payload["s"])
+    scope = {"k": "a", "c": cal.id}
+    since = sync_position(ctx, scope)
     fingerprint, page = page_token(ctx)
     start, snapshot = (int(page["i"]), int(page["s"])) if page else (0, store.seq)
     chosen = [
@@ -165,7 +169,7 @@ def list_rules(ctx: Ctx) -> Result:
             store.secret, {"i": items[-1][0] + 1, "s": snapshot, "h": fingerprint}
         )
     else:
-        body["nextSyncToken"] = cursor.encode(store.secret, {"k": "a", "c": cal.id, "s": snapshot})
+        body["nextSyncToken"] = sync_token(ctx, scope, snapshot)
     return Result(200, body)
 
 

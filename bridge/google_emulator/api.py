@@ -152,6 +152,32 @@ def page_token(ctx: Ctx) -> tuple[str, dict[str, Any] | None]:
     return fingerprint, payload
 
 
+def sync_position(ctx: Ctx, scope: dict[str, str], oldest: int = 0) -> int:
+    """The change position the request's ``syncToken`` resumes from (0 without one).
+
+    A token is bound to its listing (``scope``: kind and calendar or user); one that is forged,
+    from another listing, or older than ``oldest`` (purged history) answers 410
+    fullSyncRequired, and the client starts over, as Google's do.
+    """
+    token = ctx.q("syncToken")
+    if not token:
+        return 0
+    store = ctx.engine.store
+    payload = cursor.decode(store.secret, token)
+    if (
+        payload is None
+        or any(payload.get(key) != value for key, value in scope.items())
+        or not oldest <= int(payload["s"]) <= store.seq
+    ):
+        raise errors.full_sync_required()
+    return int(payload["s"])
+
+
+def sync_token(ctx: Ctx, scope: dict[str, str], snapshot: int) -> str:
+    """The ``nextSyncToken`` of a listing's last page (read back by ``sync_position``)."""
+    return cursor.encode(ctx.engine.store.secret, {**scope, "s": snapshot})
+
+
 def calendar_of(ctx: Ctx, level: str, param: str = "calendarId") -> Any:
     """The calendar named by a path parameter, checked for the caller's role and token scope.
 

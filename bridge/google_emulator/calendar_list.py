@@ -10,7 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.google_emulator import cursor, errors
-from bridge.google_emulator.api import APP_CREATED, Ctx, Result, page_token, route
+from bridge.google_emulator.api import (
+    APP_CREATED,
+    Ctx,
+    Result,
+    page_token,
+    route,
+    sync_position,
+    sync_token,
+)
 from bridge.google_emulator.calendars import etag
 from bridge.google_emulator.model import ROLE_RANK, CalendarRec, ListEntryRec
 
@@ -75,12 +83,8 @@ def list_entries(ctx: Ctx) -> Result:
     show_deleted = ctx.q_bool("showDeleted") or bool(sync)
     show_hidden = ctx.q_bool("showHidden") or bool(sync)
     size = ctx.q_int("maxResults", 100, 1, 250)
-    since = 0
-    if sync:
-        payload = cursor.decode(store.secret, sync)
-        if payload is None or payload.get("k") != "l" or payload.get("u") != ctx.email:
-            raise errors.full_sync_required()
-        since = int(payload["s"])
+    scope = {"k": "l", "u": ctx.email}
+    since = sync_position(ctx, scope)
     fingerprint, page = page_token(ctx)
     start, snapshot = (int(page["i"]), int(page["s"])) if page else (0, store.seq)
     entries = list(store.lists.get(ctx.email, {}).values())
@@ -110,9 +114,7 @@ def list_entries(ctx: Ctx) -> Result:
             store.secret, {"i": next_index, "s": snapshot, "h": fingerprint}
         )
     else:
-        body["nextSyncToken"] = cursor.encode(
-            store.secret, {"k": "l", "u": ctx.email, "s": snapshot}
-        )
+        body["nextSyncToken"] = sync_token(ctx, scope, snapshot)
     return Result(200, body)
 
 

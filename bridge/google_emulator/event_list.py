@@ -27,7 +27,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bridge.google_emulator import cursor, errors, recurrence
-from bridge.google_emulator.api import Ctx, Result, calendar_of, page_token
+from bridge.google_emulator.api import (
+    Ctx,
+    Result,
+    calendar_of,
+    page_token,
+    sync_position,
+    sync_token,
+)
 from bridge.google_emulator.event_view import Unit, render, span
 from bridge.google_emulator.model import CalendarRec, EventRec
 from bridge.google_emulator.times import format_ts, parse_aware, zone
@@ -140,17 +147,8 @@ def _select(ctx: Ctx, cal: CalendarRec, single: bool, series: EventRec | None) -
     show_deleted = ctx.q_bool("showDeleted")
     private, shared = _props(ctx, "privateExtendedProperty"), _props(ctx, "sharedExtendedProperty")
     ical_uid, text = ctx.q("iCalUID"), (ctx.q("q") or "").lower()
-    since = 0
-    if sync:
-        payload = cursor.decode(store.secret, sync)
-        if (
-            payload is None
-            or payload.get("k") != "e"
-            or payload.get("c") != cal.id
-            or not cal.purged_seq <= int(payload["s"]) <= store.seq
-        ):
-            raise errors.full_sync_required()
-        since = int(payload["s"])
+    scope = {"k": "e", "c": cal.id}
+    since = sync_position(ctx, scope, oldest=cal.purged_seq)
     if updated_min is not None and updated_min.timestamp() < cal.deleted_after:
         raise errors.updated_min_too_long_ago()
     incremental = bool(sync) or updated_min is not None
@@ -214,7 +212,7 @@ def _select(ctx: Ctx, cal: CalendarRec, single: bool, series: EventRec | None) -
         token = {"k": page_items[-1][0], "s": snapshot, "h": fingerprint}
         body["nextPageToken"] = cursor.encode(store.secret, token)
     elif series is None:
-        body["nextSyncToken"] = cursor.encode(store.secret, {"k": "e", "c": cal.id, "s": snapshot})
+        body["nextSyncToken"] = sync_token(ctx, scope, snapshot)
     return Result(200, body)
 
 
