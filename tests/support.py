@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -25,28 +26,35 @@ CLI = [sys.executable, "-m", "bridge"]
 
 
 class ServerThread:
-    """Runs an aiohttp application on 127.0.0.1 (port 0) in its own thread and loop."""
+    """Runs an aiohttp application on 127.0.0.1 in its own thread and loop: on port 0, or on
+    ``sock`` when the caller bound one first (to know the address before building the app)."""
 
-    def __init__(self, app: web.Application) -> None:
+    def __init__(self, app: web.Application, sock: socket.socket | None = None) -> None:
         self.app = app
         self.url = ""
+        self._sock = sock
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread = threading.Thread(target=self._run, daemon=True, name="test-web")
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
         self._loop.run_until_complete(self._main())
+        self._loop.close()
 
     async def _main(self) -> None:
         runner = web.AppRunner(self.app, access_log=None)
         try:
             await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            if self._sock is not None:
+                await web.SockSite(runner, self._sock).start()
+                port = self._sock.getsockname()[1]
+            else:
+                site = web.TCPSite(runner, "127.0.0.1", 0)
+                await site.start()
+                port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
             self.url = f"http://127.0.0.1:{port}"
             self._stop = asyncio.Event()
         except BaseException as exc:  # surface start-up failures to the test
@@ -57,7 +65,15 @@ class ServerThread:
         await self._stop.wait()
         await runner.cleanup()
 
-    def __enter__(self) -> ServerThread:
+    def call(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` on the server's loop (for async state such as jobs)."""
+
+        async def wrapper() -> Any:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(wrapper(), self._loop).result(30)
+
+    def __enter__(self) -> Self:
         self._thread.start()
         self._ready.wait(30)
         if self._error:
@@ -68,6 +84,8 @@ class ServerThread:
         if self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(30)
+        if self._sock is not None:
+            self._sock.close()
 
 
 @dataclass

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -34,6 +33,7 @@ from bridge.web.admin.ports import (
     ProgressCallback,
 )
 from bridge.web.app import create_app
+from tests.support import ServerThread
 
 PASSWORD = "correct horse battery staple"
 # Few rounds: the tests check the logic, not bcrypt's cost.
@@ -69,7 +69,7 @@ def bridge_ini(
     )
 
 
-class BridgeServer:
+class BridgeServer(ServerThread):
     """``create_app`` served from a thread on 127.0.0.1; the port is the OS's pick (port 0),
     taken before the settings are written so ``base_url`` is the real address."""
 
@@ -82,62 +82,22 @@ class BridgeServer:
         caldav: str = "enabled = no\n",
         prepare: Callable[[web.Application, EventStore], None] | None = None,
     ) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(64)
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         self.ini = folder / "bridge.ini"
-        self.ini.write_text(bridge_ini(folder / "data", self.url, emulator_url, extra, caldav))
+        self.ini.write_text(bridge_ini(folder / "data", url, emulator_url, extra, caldav))
         self.settings = config.load(self.ini)
         self.store = open_store(self.settings)
-        self.app = create_app(self.settings, self.store, mirror=False)
+        app = create_app(self.settings, self.store, mirror=False)
         if prepare is not None:
-            prepare(self.app, self.store)
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True, name="bridge-web")
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._main())
-        self._loop.close()
-
-    async def _main(self) -> None:
-        runner = web.AppRunner(self.app, access_log=None)
-        try:
-            await runner.setup()
-            await web.SockSite(runner, self._sock).start()
-            self._stop = asyncio.Event()
-        except BaseException as exc:
-            self._error = exc
-            self._ready.set()
-            raise
-        self._ready.set()
-        await self._stop.wait()
-        await runner.cleanup()
-
-    def call(self, fn: Callable[[], Any]) -> Any:
-        """Run ``fn`` on the server's loop (for async state such as jobs)."""
-
-        async def wrapper() -> Any:
-            return fn()
-
-        return asyncio.run_coroutine_threadsafe(wrapper(), self._loop).result(30)
-
-    def __enter__(self) -> BridgeServer:
-        self._thread.start()
-        self._ready.wait(30)
-        if self._error:
-            raise self._error
-        return self
+            prepare(app, self.store)
+        super().__init__(app, sock)
+        self.url = url
 
     def __exit__(self, *exc: object) -> None:
-        if self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
-        self._sock.close()
+        super().__exit__(*exc)
         self.store.close()
 
 
