@@ -95,8 +95,8 @@ def _destination(environ: Environ) -> str | None:
     if not dest:
         return None
     path = unquote(urlsplit(dest).path)
-    prefix = environ.get("HTTP_X_SCRIPT_NAME") or environ.get("SCRIPT_NAME") or ""
-    if prefix and path.startswith(prefix):
+    prefix = _prefix(environ)
+    if prefix and path.startswith(prefix + "/"):
         path = path[len(prefix) :]
     return _path(path)
 
