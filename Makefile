@@ -4,14 +4,14 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SRC := bridge radicale_plugin
-LINTED := bridge radicale_plugin tests bench
+LINTED := bridge radicale_plugin emulators tests bench
 
 .PHONY: run test lint typecheck unit system-deps venv conformance bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml emulators/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,postgres,conformance]'
+	$(BIN)/pip install --quiet -e '.[dev,postgres,conformance]' -e emulators
 	touch $(STAMP)
 
 venv: $(STAMP)

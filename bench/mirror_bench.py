@@ -43,6 +43,9 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from google_emulator.settings import EmulatorSettings  # noqa: E402
+from google_emulator.testing import EmulatorThread  # noqa: E402
+
 from bridge import config  # noqa: E402
 from bridge.caldav import start_caldav  # noqa: E402
 from bridge.google.credentials import (  # noqa: E402
@@ -50,8 +53,6 @@ from bridge.google.credentials import (  # noqa: E402
     credentials_path,
     save_authorized_user,
 )
-from bridge.google_emulator.settings import EmulatorSettings  # noqa: E402
-from bridge.google_emulator.testing import EmulatorThread  # noqa: E402
 from bridge.mirror import ids  # noqa: E402
 from bridge.runtime import open_store  # noqa: E402
 from bridge.validate import validate_batch  # noqa: E402

@@ -137,7 +137,7 @@ def run_demo(folder: Path, *, web_port: int, caldav_port: int, google_port: int)
     emulator: dict[str, Any] = {}
 
     async def start_emulator() -> None:
-        from .google_emulator.runner import start_emulator as start
+        from google_emulator.runner import start_emulator as start
 
         emulator["handle"] = await start(
             folder / "google-emulator.json",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from .htpasswd import remove_login, set_password
 from .layout import grant_path, own_path
+from .radicale_config import radicale_ini
 from .server import CalDAVHandle, prepare_files, start_caldav
-from .settings import radicale_ini
 
 __all__ = [
     "CalDAVHandle",

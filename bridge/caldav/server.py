@@ -25,9 +25,9 @@ from ..config import Settings
 from ..runtime import open_store
 from ..store import EventStore
 from . import htpasswd
-from .front import Front
+from .application import Front
+from .radicale_config import htpasswd_path, radicale_configuration, rights_path
 from .rights import write_rights
-from .settings import htpasswd_path, radicale_configuration, rights_path
 
 logger = logging.getLogger(__name__)
 

@@ -29,9 +29,9 @@ from ..google.credentials import load_credentials, signature
 from ..google.errors import GoogleError, NotAuthorized, NotFound
 from ..records import User
 from ..store.db import Database
-from . import caldav, ics
+from . import caldav_client, ics_client
 from .actions import ApplyReport, pump
-from .caldav import SourceError
+from .caldav_client import SourceError
 from .calendars import ensure_calendar, list_calendars, sync_acl, update_calendar
 from .ingest import ingest_page
 from .mapping import (
@@ -233,9 +233,9 @@ class Mirror:
             if same and row is not None and not row.sync_token and row.ctag:
                 items = await self.run(self.status.items, target.key)
                 etags = {h: e for h, (e, _) in items.items()}
-            pages = caldav.read(session, spec, position, etags)
+            pages = caldav_client.read(session, spec, position, etags)
         else:
-            pages = ics.read(session, spec, position)
+            pages = ics_client.read(session, spec, position)
         async for page in pages:
             await self.run(self.ingest, target, page, ctx, kind, allow_empty)
 
@@ -462,7 +462,7 @@ async def _detect(session: aiohttp.ClientSession, spec: SourceSpec) -> str:
     if spec.url.lower().split("?", 1)[0].endswith(".ics"):
         return "ics"
     try:
-        head = await caldav.probe(session, spec)
+        head = await caldav_client.probe(session, spec)
     except SourceError:
         return "ics"
     return "caldav" if head["calendar"] else "ics"

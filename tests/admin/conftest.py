@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google_emulator.testing import EmulatorThread
 
-from bridge.google_emulator.testing import EmulatorThread
 from tests.admin.support import BridgeServer, Client, FakeMirror, with_fake_mirror
 from tests.support import ROOT
 

@@ -20,9 +20,9 @@ from urllib.parse import urlencode
 
 import bcrypt
 from aiohttp import web
+from google_emulator.settings import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 from bridge import config
-from bridge.google_emulator.settings import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from bridge.runtime import open_store
 from bridge.store import EventStore
 from bridge.web.admin.ports import (

@@ -12,16 +12,16 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-
-from bridge import config
-from bridge.google import oauth_flow
-from bridge.google_emulator.settings import (
+from google_emulator.settings import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     EmulatorSettings,
     OAuthClientSpec,
 )
-from bridge.google_emulator.testing import EmulatorThread
+from google_emulator.testing import EmulatorThread
+
+from bridge import config
+from bridge.google import oauth_flow
 from bridge.web.admin.authstate import AuthState, check
 from tests.admin.support import bridge_ini
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from google_emulator.testing import EmulatorThread
 
-from bridge.google_emulator.testing import EmulatorThread
 from tests.admin.conftest import CHROMIUM, browser_only, shot
 from tests.admin.support import PASSWORD, BridgeServer, FakeMirror, with_fake_mirror
 from tests.admin.test_actions import add_events

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from google_emulator.testing import EmulatorThread
 
 from bridge.caldav import start_caldav
-from bridge.google_emulator.testing import EmulatorThread
 from bridge.mirror.service import MirrorService
 from bridge.store import EventStore
 from bridge.web.admin.ports import MIRROR_CONTROL

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from bridge.google_emulator.testing import EmulatorThread
+from google_emulator.testing import EmulatorThread
+
 from tests.admin.support import Client, bridge_ini, consent
 from tests.support import ROOT
 

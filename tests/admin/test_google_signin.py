@@ -11,8 +11,8 @@ import stat
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from google_emulator.testing import EmulatorThread
 
-from bridge.google_emulator.testing import EmulatorThread
 from tests.admin.support import BridgeServer, Client, consent
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from bridge.google_emulator.testing import EmulatorThread
+from google_emulator.testing import EmulatorThread
+
 from tests.admin.support import BridgeServer, Client, consent
 
 SAMPLE = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+Inf]+$')

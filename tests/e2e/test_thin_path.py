@@ -15,10 +15,10 @@ from typing import Any
 
 import caldav
 import pytest
+from google_emulator.settings import AccountSpec, EmulatorSettings, OAuthClientSpec
+from google_emulator.testing import EmulatorThread
 
 from bridge.caldav.htpasswd import set_password
-from bridge.google_emulator.settings import AccountSpec, EmulatorSettings, OAuthClientSpec
-from bridge.google_emulator.testing import EmulatorThread
 from bridge.runtime import write_private
 from tests.support import CLI, ROOT, http
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from google_emulator.settings import EmulatorSettings
+from google_emulator.testing import EmulatorThread
 
-from bridge.google_emulator.settings import EmulatorSettings
-from bridge.google_emulator.testing import EmulatorThread
 from tests.mirror.support import Shop
 
 

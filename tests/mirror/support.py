@@ -16,13 +16,13 @@ from urllib.parse import quote, urlencode
 
 import aiohttp
 from aiohttp import web
+from google_emulator.testing import EmulatorThread
 
 from bridge import config
 from bridge.caldav import start_caldav
 from bridge.commands.mirror import converge
 from bridge.google.client import Tuning
 from bridge.google.credentials import AuthorizedUser, credentials_path, save_authorized_user
-from bridge.google_emulator.testing import EmulatorThread
 from bridge.mirror.engine import Health, Mirror
 from bridge.runtime import open_store
 from bridge.validate import validate_batch

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google_emulator.testing import EmulatorThread
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
-from bridge.google_emulator.testing import EmulatorThread
 from bridge.mirror import ids
 from tests.mirror.support import Shop, record
 
