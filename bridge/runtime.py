@@ -1,9 +1,7 @@
-"""Building the bridge's parts from settings: the one place that wires configuration to objects."""
+"""Opening the configured event store: the one place that turns ``[store]`` settings into an
+``EventStore`` (the CalDAV server, the web server and every command use it)."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 from .config import Settings
 from .store import EventStore
@@ -20,16 +18,3 @@ def open_store(settings: Settings) -> EventStore:
         dsn=settings.store.dsn or None,
     )
     return SQLEventStore(db)
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read (tokens, credentials), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)

@@ -1,5 +1,5 @@
-"""The web server's application factory: the ingest API, feeds, admin page, health, and the
-mirror as a background task, each set up by its own module."""
+"""The web server's application factory: the ingest API, feeds, admin page, health, each set
+up by its own module, and the Google mirror daemon as a background task (``mirror_ctx``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from ..config import Settings
+from ..mirror.control import MIRROR_CONTROL
+from ..mirror.service import MIRROR, MirrorService
 from ..runtime import open_store
 from ..store import EventStore
 from .admin import setup_admin
@@ -41,7 +43,18 @@ def create_app(
     setup_admin(app)
     setup_health(app)
     if mirror and settings.google.enabled:
-        from ..mirror.service import mirror_ctx
-
         app.cleanup_ctx.append(mirror_ctx)
     return app
+
+
+async def mirror_ctx(app: web.Application) -> AsyncIterator[None]:
+    """``app.cleanup_ctx.append(mirror_ctx)``: the Google mirror daemon runs while the app runs,
+    under ``MIRROR`` and, for the admin page and ``/metrics``, ``MIRROR_CONTROL``."""
+    service = MirrorService(app[SETTINGS], app[STORE])
+    app[MIRROR] = service
+    app[MIRROR_CONTROL] = service
+    await service.start()
+    try:
+        yield
+    finally:
+        await service.stop()

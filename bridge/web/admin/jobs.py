@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import BridgeError
-from .ports import Progress, ProgressCallback
+from ...mirror.control import Progress, ProgressCallback
 
 logger = logging.getLogger(__name__)
 KEEP = 20
