@@ -3,7 +3,8 @@
 Modules: ``sessions`` (cookie sessions), ``throttle`` (login pacing), ``guard`` (sign-in, CSRF,
 headers), ``login``, ``google_views`` (steps 1 and 2), ``flows`` (sign-ins in progress),
 ``authstate`` (is the bridge authorized, and why not), ``calendars`` (step 3), ``actions``
-(Re-Push, Reconcile, feed rotation), ``jobs``, ``ports`` (the mirror seam), ``render``.
+(Re-Push, Reconcile, feed rotation), ``jobs``, ``render``. What the page reads from the mirror
+and may start there is ``bridge.mirror.control``.
 """
 
 from __future__ import annotations

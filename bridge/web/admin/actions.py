@@ -8,7 +8,7 @@ import logging
 
 from aiohttp import web
 
-from ...mirror.control import mirror_control
+from ...mirror.control import JobKind, mirror_control
 from ..keys import STORE
 from .jobs import JobBusy
 from .render import see_other
@@ -21,7 +21,7 @@ NO_MIRROR = (
 )
 
 
-async def _start(request: web.Request, kind: str) -> web.StreamResponse:
+async def _start(request: web.Request, kind: JobKind) -> web.StreamResponse:
     admin = admin_of(request)
     session = require_session(request)
     form = await request.post()

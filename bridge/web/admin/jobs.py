@@ -18,17 +18,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import BridgeError
-from ...mirror.control import Progress, ProgressCallback
+from ...mirror.control import JobKind, Progress, ProgressCallback
 
 logger = logging.getLogger(__name__)
 KEEP = 20
-LABELS = {"repush": "Re-Push Future Events", "reconcile": "Reconcile"}
+LABELS: dict[JobKind, str] = {"repush": "Re-Push Future Events", "reconcile": "Reconcile"}
 
 
 @dataclass(slots=True)
 class Job:
     id: str
-    kind: str
+    kind: JobKind
     started: float
     done: int = 0
     total: int = 0
@@ -76,7 +76,7 @@ class JobBoard:
     def latest(self) -> Job | None:
         return next(reversed(self._jobs.values()), None) if self._jobs else None
 
-    def start(self, kind: str, run: Callable[[ProgressCallback], Awaitable[str]]) -> Job:
+    def start(self, kind: JobKind, run: Callable[[ProgressCallback], Awaitable[str]]) -> Job:
         busy = self.running()
         if busy is not None:
             raise JobBusy(f"{busy.label} is still running; wait until it finishes.")

@@ -12,6 +12,7 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Literal
 
 from aiohttp import web
 
@@ -19,6 +20,9 @@ COOKIE = "ipoint_admin"
 IDLE_SECONDS = 8 * 3600
 MAX_AGE_SECONDS = 24 * 3600
 MAX_SESSIONS = 500
+
+
+FlashKind = Literal["ok", "error", "info"]
 
 
 @dataclass(slots=True)
@@ -30,7 +34,7 @@ class Session:
     created: float
     seen: float
     user: str = ""
-    flashes: list[tuple[str, str]] = field(default_factory=list)
+    flashes: list[tuple[FlashKind, str]] = field(default_factory=list)
     manual_url: str = ""
     """A sign-in link made by "Having trouble?", shown until used."""
 
@@ -38,11 +42,11 @@ class Session:
     def authenticated(self) -> bool:
         return bool(self.user)
 
-    def flash(self, kind: str, text: str) -> None:
-        """A message for the next page view (``kind``: ok, error, info)."""
+    def flash(self, kind: FlashKind, text: str) -> None:
+        """A message for the next page view."""
         self.flashes.append((kind, text))
 
-    def take_flashes(self) -> list[tuple[str, str]]:
+    def take_flashes(self) -> list[tuple[FlashKind, str]]:
         out, self.flashes = self.flashes, []
         return out
 
