@@ -18,11 +18,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import functools
 import socket
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import aiohttp
@@ -38,7 +37,8 @@ from ..runtime import open_store
 from ..store import EventStore
 from .core import load_settings
 
-Work = Callable[[Mirror, aiohttp.ClientSession], Awaitable[Health]]
+Job = Callable[[Mirror], None]
+"""Work a command does on the mirror's worker between reading the sources and the push."""
 
 
 def _reachable(url: str) -> bool:
@@ -66,21 +66,39 @@ def caldav_for(settings: Settings, store: EventStore) -> Iterator[str]:
         handle.stop()
 
 
-def _run(args: argparse.Namespace, work: Work) -> int:
+def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings(args)
     if not settings.google.enabled:
         raise ConfigError(
             "the Google mirror is off: set enabled = yes", file=settings.path, section="google"
         )
+    return settings
+
+
+def _converge(args: argparse.Namespace, job: Job | None = None, allow_empty: bool = False) -> int:
+    """One pass to convergence (``mirror_pass`` with a deadline of ``--timeout``), ``job`` run
+    on the mirror's worker before the push; exit 0 when Google equals the sources."""
+    settings = _settings(args)
     store = open_store(settings)
     try:
         with caldav_for(settings, store) as url:
             mirror = Mirror(settings, store.db, users=store.users, caldav_base=url)
 
+            async def run_job(targets: list[Target]) -> None:
+                assert job is not None
+                await mirror.run(job, mirror)
+
             async def main() -> Health:
                 timeout = aiohttp.ClientTimeout(total=120, sock_connect=10)
                 async with aiohttp.ClientSession(timeout=timeout) as session:
-                    return await work(mirror, session)
+                    report = await mirror_pass(
+                        mirror,
+                        session,
+                        job=run_job if job is not None else None,
+                        allow_empty=allow_empty,
+                        converge_by=time.time() + float(args.timeout),
+                    )
+                    return report.health
 
             try:
                 health = asyncio.run(main())
@@ -97,50 +115,21 @@ def _run(args: argparse.Namespace, work: Work) -> int:
     return 1
 
 
-def _deadline(args: argparse.Namespace) -> float:
-    return time.time() + float(args.timeout)
-
-
-def cmd_sync(args: argparse.Namespace) -> int:
-    if not args.once:
-        return _loop(args)
-
-    async def work(mirror: Mirror, session: aiohttp.ClientSession) -> Health:
-        async def job(targets: list[Target]) -> None:
-            await mirror.run(reconcile, mirror)
-
-        deadline = _deadline(args)
-        report = await mirror_pass(
-            mirror,
-            session,
-            job=job if args.reconcile else None,
-            allow_empty=args.allow_empty,
-            converge_by=deadline,
-        )
-        return report.health
-
-    return _run(args, work)
-
-
-def _loop(args: argparse.Namespace) -> int:
+def _daemon(args: argparse.Namespace) -> int:
     """Mirror until interrupted: the daemon ``serve`` runs, without the web server."""
-    settings = load_settings(args)
-    if not settings.google.enabled:
-        raise ConfigError(
-            "the Google mirror is off: set enabled = yes", file=settings.path, section="google"
-        )
+    settings = _settings(args)
     store = open_store(settings)
-
-    async def main() -> None:
-        service = MirrorService(settings, store, caldav_base=url)
-        await service.start()
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await service.stop()
-
     try:
         with caldav_for(settings, store) as url:
+
+            async def main() -> None:
+                service = MirrorService(settings, store, caldav_base=url)
+                await service.start()
+                try:
+                    await asyncio.Event().wait()
+                finally:
+                    await service.stop()
+
             asyncio.run(main())
     except KeyboardInterrupt:
         return 0
@@ -149,33 +138,36 @@ def _loop(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    if not args.once:
+        return _daemon(args)
+    return _converge(args, _repair if args.reconcile else None, args.allow_empty)
+
+
 def cmd_repush(args: argparse.Namespace) -> int:
-    async def work(mirror: Mirror, session: aiohttp.ClientSession) -> Health:
-        async def job(targets: list[Target]) -> None:
-            count = await mirror.run(functools.partial(mirror.repush, future=args.future))
-            print(f"{count} events queued again", flush=True)
+    def job(mirror: Mirror) -> None:
+        count = mirror.repush(future=args.future)
+        print(f"{count} events queued again", flush=True)
 
-        deadline = _deadline(args)
-        return (await mirror_pass(mirror, session, job=job, converge_by=deadline)).health
+    return _converge(args, job)
 
-    return _run(args, work)
+
+def _repair(mirror: Mirror) -> None:
+    reconcile(mirror)
+
+
+def _reconcile(mirror: Mirror) -> None:
+    found = reconcile(mirror)
+    print(
+        f"{found.calendars} calendars listed: {found.edited} edited and "
+        f"{found.missing} deleted by hand, {found.removed} added by hand, "
+        f"{found.reverted} occurrences edited by hand",
+        flush=True,
+    )
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    async def work(mirror: Mirror, session: aiohttp.ClientSession) -> Health:
-        async def job(targets: list[Target]) -> None:
-            found = await mirror.run(reconcile, mirror)
-            print(
-                f"{found.calendars} calendars listed: {found.edited} edited and "
-                f"{found.missing} deleted by hand, {found.removed} added by hand, "
-                f"{found.reverted} occurrences edited by hand",
-                flush=True,
-            )
-
-        deadline = _deadline(args)
-        return (await mirror_pass(mirror, session, job=job, converge_by=deadline)).health
-
-    return _run(args, work)
+    return _converge(args, _reconcile)
 
 
 def register(sub: Any) -> None:
