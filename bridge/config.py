@@ -466,7 +466,8 @@ def example() -> str:
     """
     out = [
         "; ipoint-bridge configuration: every option, with its help and default.",
-        "; Copy, edit, then check with: ipoint-bridge -c bridge.ini check",
+        "; Copy to /etc/ipoint-bridge/bridge.ini (or pass -c FILE, or set IPOINT_BRIDGE_CONFIG),",
+        "; edit, then check with: ipoint-bridge check",
         "",
     ]
     sections: list[tuple[str, type, bool]] = [(n, c, False) for n, c in SECTIONS.items()]
