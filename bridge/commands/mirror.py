@@ -30,6 +30,7 @@ from ..config import Settings
 from ..errors import ConfigError
 from ..mirror.engine import Health, Mirror
 from ..mirror.service import local_caldav_url
+from ..progress import Progress
 from ..runtime import open_store
 from ..store import EventStore
 from .core import load_settings
@@ -69,26 +70,50 @@ async def converge(
     timeout: float,
     allow_empty: bool = False,
     before: Callable[[Mirror, list[Any]], None] | None = None,
+    label: str | None = None,
 ) -> Health:
     """Poll every source, then push until nothing is queued, no progress is possible, Google
-    refuses writes, or ``timeout`` passes."""
+    refuses writes, or ``timeout`` passes. With ``label``, the sending shows its progress."""
     deadline = time.time() + timeout
     targets = await mirror.run(mirror.targets)
     await mirror.poll(session, targets, allow_empty=allow_empty)
     if before is not None:
         await mirror.run(before, mirror, targets)
-    while True:
-        report = await mirror.run(mirror.push, targets, deadline)
-        await mirror.run(mirror.maintain, targets)
-        health = await mirror.run(mirror.health, targets)
-        if report.blocked or not health.pending or time.time() >= deadline:
-            break
-        if not report.sent and not report.settled:
-            break
-        if not report.settled:
-            await asyncio.sleep(min(2.0, max(0.0, deadline - time.time())))
-    await mirror.run(mirror.finish_pass, targets)
+    progress: Progress | None = None
+    watch: asyncio.Task[None] | None = None
+    if label is not None:
+        queued = (await mirror.run(mirror.health, targets)).pending
+        progress = Progress(label, queued, unit="changes")
+        watch = asyncio.create_task(_watch(mirror, progress))
+    try:
+        while True:
+            report = await mirror.run(mirror.push, targets, deadline)
+            await mirror.run(mirror.maintain, targets)
+            health = await mirror.run(mirror.health, targets)
+            if report.blocked or not health.pending or time.time() >= deadline:
+                break
+            if not report.sent and not report.settled:
+                break
+            if not report.settled:
+                await asyncio.sleep(min(2.0, max(0.0, deadline - time.time())))
+        await mirror.run(mirror.finish_pass, targets)
+    finally:
+        if watch is not None:
+            watch.cancel()
+        if progress is not None:
+            left = await mirror.run(mirror.health, targets)
+            progress.update(max(0, (progress.total or 0) - left.pending))
+            progress.close(f"{left.pending} still queued" if left.pending else "")
     return health
+
+
+async def _watch(mirror: Mirror, progress: Progress) -> None:
+    """Google's calls as they are made stand for the changes sent (the queue itself is only
+    read between passes, on the mirror's thread)."""
+    start = mirror.counter.total()
+    while True:
+        progress.update(min(mirror.counter.total() - start, progress.total or 0))
+        await asyncio.sleep(0.25)
 
 
 def _run(args: argparse.Namespace, work: Work) -> int:
@@ -129,7 +154,12 @@ def cmd_sync(args: argparse.Namespace) -> int:
     async def work(mirror: Mirror, session: aiohttp.ClientSession) -> Health:
         before = (lambda m, t: m.reconcile(t)) if args.reconcile else None
         return await converge(
-            mirror, session, timeout=args.timeout, allow_empty=args.allow_empty, before=before
+            mirror,
+            session,
+            timeout=args.timeout,
+            allow_empty=args.allow_empty,
+            before=before,
+            label="sync: sending to Google",
         )
 
     return _run(args, work)
@@ -155,7 +185,9 @@ def cmd_repush(args: argparse.Namespace) -> int:
             count = m.repush(future=args.future)
             print(f"{count} events queued again", flush=True)
 
-        return await converge(mirror, session, timeout=args.timeout, before=before)
+        return await converge(
+            mirror, session, timeout=args.timeout, before=before, label="repush: sending to Google"
+        )
 
     return _run(args, work)
 
@@ -163,7 +195,14 @@ def cmd_repush(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     async def work(mirror: Mirror, session: aiohttp.ClientSession) -> Health:
         def before(m: Mirror, targets: list[Any]) -> None:
-            found = m.reconcile(targets)
+            with Progress("reconcile: listing Google", unit="calendars") as listing:
+
+                def step(done: int, total: int) -> None:
+                    if listing.total != total:
+                        listing.set_total(total)
+                    listing.update(done)
+
+                found = m.reconcile(targets, progress=step)
             print(
                 f"{found.calendars} calendars listed: {found.edited} edited and "
                 f"{found.missing} deleted by hand, {found.removed} added by hand, "
@@ -171,7 +210,13 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-        return await converge(mirror, session, timeout=args.timeout, before=before)
+        return await converge(
+            mirror,
+            session,
+            timeout=args.timeout,
+            before=before,
+            label="reconcile: sending to Google",
+        )
 
     return _run(args, work)
 
