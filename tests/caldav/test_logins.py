@@ -8,6 +8,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from bridge.caldav import set_password
 from tests.caldav.conftest import PASSWORD, Server, auth, serving
 from tests.support import CLI, ROOT, http, run_cli, run_in_pty
@@ -108,3 +110,13 @@ def test_password_is_asked_twice_on_a_terminal(tmp_path: Path) -> None:
         assert code == 0, text
         assert "typed-twice" not in text  # getpass does not echo
         assert status(server, "chris", "typed-twice") == 207
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can hand a file to another user")
+def test_root_editing_keeps_the_service_owner(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "users.htpasswd"
+    set_password(path, "chris", PASSWORD, rounds=4)
+    os.chown(path, 65534, 65534)  # the service user's file, as systemd's StateDirectory makes it
+    set_password(path, "dana", PASSWORD, rounds=4)  # `sudo ipoint-bridge users add dana`
+    st = path.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (65534, 65534, 0o600)
