@@ -51,7 +51,8 @@ def test_caldav_discovery_and_sync_under_a_path(deployment: Deployment) -> None:
 
     # sync-collection (answered by the bridge's front from the store): hrefs carry /caldav.
     first = calendar.objects_by_sync_token(load_objects=True)
-    assert [o.icalendar_component["SUMMARY"] for o in first] == ["Mount projector"]
+    # (other tests of this folder may have added theirs: this deployment is shared)
+    assert "Mount projector" in [o.icalendar_component["SUMMARY"] for o in first]
     assert all(str(o.url).startswith(deployment.url + "/caldav/chris/") for o in first)
 
     push(deployment, "WO-2", "Run cable", day=2)
