@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import caldav
 
@@ -62,6 +63,23 @@ def test_caldav_discovery_and_sync_under_a_path(deployment: Deployment) -> None:
     # A time-range query (also the front's) and the whole calendar as one GET.
     found = calendar.search(start=_day(2), end=_day(3), event=True, expand=False)
     assert [e.icalendar_component["SUMMARY"] for e in found] == ["Run cable"]
+    # A multiget names its items with the prefix; the answer names them the same way.
+    hrefs = [urlsplit(str(o.url)).path for o in first]
+    multiget = (
+        '<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+        "<D:prop><D:getetag/><C:calendar-data/></D:prop>"
+        + "".join(f"<D:href>{h}</D:href>" for h in hrefs)
+        + "</C:calendar-multiget>"
+    )
+    status, _, body = deployment.nginx.request(
+        "REPORT",
+        "/caldav/chris/ipoint/",
+        multiget.encode(),
+        {**_basic(), "Depth": "1", "Content-Type": "application/xml"},
+    )
+    assert status == 207, body
+    assert all(f"<href>{h}</href>".encode() in body.replace(b"D:href", b"href") for h in hrefs)
+    assert b"SUMMARY:Mount projector" in body
     status, headers, body = deployment.nginx.request(
         "GET", "/caldav/chris/ipoint/", headers=_basic()
     )
