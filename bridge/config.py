@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
+import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -93,6 +94,16 @@ def to_emails(text: str) -> tuple[str, ...]:
     return items
 
 
+def to_networks(text: str) -> tuple[str, ...]:
+    items = to_list(text)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"{item!r} is not an IP address or network (CIDR)") from exc
+    return items
+
+
 def to_color(text: str) -> str:
     value = text.strip()
     if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
@@ -102,8 +113,12 @@ def to_color(text: str) -> str:
 
 def to_login(text: str) -> str:
     value = text.strip()
-    if not re.fullmatch(r"[A-Za-z0-9._@-]{1,64}", value):
-        raise ValueError("expected a login of letters, digits, . _ @ -")
+    # A login is a folder name in Radicale's storage and a path segment in every URL: no
+    # slashes, no "." or "..", no leading dot (Radicale keeps its own files under ".Radicale").
+    if not re.fullmatch(r"[A-Za-z0-9_@-][A-Za-z0-9._@-]{0,63}", value):
+        raise ValueError(
+            "expected a login of at most 64 letters, digits, . _ @ - not starting with a dot"
+        )
     return value
 
 
@@ -156,6 +171,14 @@ class WebSettings:
     max_body_bytes: int = opt(
         16 * 1024 * 1024, "Largest request body accepted (413 above).", to_int(1024, 1024**3)
     )
+    trusted_proxies: tuple[str, ...] = opt(
+        (),
+        "Addresses or networks (CIDR) of reverse proxies in front of the web server, e.g. "
+        "127.0.0.1, ::1. Only requests from them have their X-Forwarded-For and "
+        "X-Forwarded-Proto believed; the client is the rightmost address not in this list. "
+        "Empty: the connection's address is the client's.",
+        to_networks,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +196,12 @@ class CalDAVSettings:
     enabled: bool = opt(True, "Serve CalDAV (Radicale with the iPoint storage plugin).", to_bool)
     host: str = opt("127.0.0.1", "Address the CalDAV server listens on.")
     port: int = opt(5232, "Port of the CalDAV server.", to_int(0, 65535))
-    base_url: str = opt("", "Public URL of the CalDAV server; empty: http://host:port.")
+    base_url: str = opt(
+        "",
+        "Public URL of the CalDAV server, shown on the admin page; empty: http://host:port. "
+        "Behind a proxy, e.g. https://calendar.example.com/caldav (the proxy sends the path "
+        "as X-Script-Name; see docs/deploy.md).",
+    )
     htpasswd: str = opt(
         "users.htpasswd",
         "Radicale htpasswd file (bcrypt) of technicians' logins, relative to data_dir.",
@@ -447,7 +475,8 @@ def example() -> str:
     """
     out = [
         "; ipoint-bridge configuration: every option, with its help and default.",
-        "; Copy, edit, then check with: ipoint-bridge -c bridge.ini check",
+        "; Copy to /etc/ipoint-bridge/bridge.ini (or pass -c FILE, or set IPOINT_BRIDGE_CONFIG),",
+        "; edit, then check with: ipoint-bridge check",
         "",
     ]
     sections: list[tuple[str, type, bool]] = [(n, c, False) for n, c in SECTIONS.items()]

@@ -5,21 +5,22 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .. import config
-from ..errors import ConfigError
+from ..config_file import load_located
 from ..importer import read_records
 from ..logs import setup_logging
+from ..progress import Progress
 from ..runtime import open_store
 from ..validate import validate_batch
 
 
 def load_settings(args: argparse.Namespace) -> config.Settings:
-    if not args.config:
-        raise ConfigError("no configuration given: pass -c FILE (see config/bridge.ini)")
-    return config.load(args.config)
+    """The settings from ``-c``, ``$IPOINT_BRIDGE_CONFIG`` or /etc/ipoint-bridge/bridge.ini."""
+    return load_located(args.config)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -33,18 +34,27 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     settings = load_settings(args)
     raws = read_records(Path(args.file))
-    records = validate_batch(raws, settings.bridge.timezone)
+    with Progress("import: checking", len(raws), unit="records") as checking:
+
+        def counted() -> Iterator[tuple[int | None, object]]:
+            for item in raws:
+                yield item
+                checking.advance()
+
+        records = validate_batch(counted(), settings.bridge.timezone)
     store = open_store(settings)
     try:
         replace = {r.user for r in records} if args.replace else None
         if args.replace and args.user:
             replace = set(args.user)
-        result = store.apply(
-            records,
-            replace_users=replace,
-            max_delete_share=settings.import_.max_delete_share,
-            force=args.force,
-        )
+        with Progress("import: writing", len(records), unit="records") as writing:
+            result = store.apply(
+                records,
+                replace_users=replace,
+                max_delete_share=settings.import_.max_delete_share,
+                force=args.force,
+                progress=lambda done: writing.update(min(done, len(records))),
+            )
     finally:
         store.close()
     summary = ", ".join(f"{v} {k}" for k, v in result.summary().items() if v)
@@ -85,7 +95,21 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_config_example(args: argparse.Namespace) -> int:
+    sys.stdout.write(config.example() + "\n")
+    return 0
+
+
 def register(sub: Any) -> None:
+    p = sub.add_parser("config", help="the configuration file")
+    actions = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    e = actions.add_parser(
+        "example",
+        help="print a commented configuration with every option, its help and default "
+        "(the same file ships with the package as bridge/data/bridge.example.ini)",
+    )
+    e.set_defaults(handler=cmd_config_example)
+
     p = sub.add_parser("check", help="validate the configuration file")
     p.set_defaults(handler=cmd_check)
 

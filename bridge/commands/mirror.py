@@ -33,6 +33,7 @@ from ..mirror.mirror_pass import mirror_pass
 from ..mirror.reconcile import reconcile
 from ..mirror.service import MirrorService, local_caldav_url
 from ..mirror.sources import Target
+from ..progress import Progress
 from ..runtime import open_store
 from ..store import EventStore
 from .core import load_settings
@@ -75,29 +76,55 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _converge(args: argparse.Namespace, job: Job | None = None, allow_empty: bool = False) -> int:
+def _converge(
+    args: argparse.Namespace, label: str, job: Job | None = None, allow_empty: bool = False
+) -> int:
     """One pass to convergence (``mirror_pass`` with a deadline of ``--timeout``), ``job`` run
-    on the mirror's worker before the push; exit 0 when Google equals the sources."""
+    on the mirror's worker before the push; exit 0 when Google equals the sources. The sending
+    shows its progress as ``label``: the queue after the job is the total, Google's calls as
+    they are made stand for the changes sent (the queue itself is read only between rounds)."""
     settings = _settings(args)
     store = open_store(settings)
+    progress: Progress | None = None
     try:
         with caldav_for(settings, store) as url:
             mirror = Mirror(settings, store.db, users=store.users, caldav_base=url)
 
-            async def run_job(targets: list[Target]) -> None:
-                assert job is not None
-                await mirror.run(job, mirror)
+            async def watch(progress: Progress) -> None:
+                start = mirror.counter.total()
+                while True:
+                    progress.update(min(mirror.counter.total() - start, progress.total or 0))
+                    await asyncio.sleep(0.25)
+
+            async def before_push(targets: list[Target]) -> None:
+                nonlocal progress
+                if job is not None:
+                    await mirror.run(job, mirror)
+                queued = (await mirror.run(mirror.health)).pending
+                progress = Progress(label, queued, unit="changes")
 
             async def main() -> Health:
                 timeout = aiohttp.ClientTimeout(total=120, sock_connect=10)
                 async with aiohttp.ClientSession(timeout=timeout) as session:
-                    report = await mirror_pass(
-                        mirror,
-                        session,
-                        job=run_job if job is not None else None,
-                        allow_empty=allow_empty,
-                        converge_by=time.time() + float(args.timeout),
-                    )
+                    watcher: asyncio.Task[None] | None = None
+
+                    async def job_then_watch(targets: list[Target]) -> None:
+                        nonlocal watcher
+                        await before_push(targets)
+                        assert progress is not None
+                        watcher = asyncio.create_task(watch(progress))
+
+                    try:
+                        report = await mirror_pass(
+                            mirror,
+                            session,
+                            job=job_then_watch,
+                            allow_empty=allow_empty,
+                            converge_by=time.time() + float(args.timeout),
+                        )
+                    finally:
+                        if watcher is not None:
+                            watcher.cancel()
                     return report.health
 
             try:
@@ -106,6 +133,10 @@ def _converge(args: argparse.Namespace, job: Job | None = None, allow_empty: boo
                 mirror.shutdown()
     finally:
         store.close()
+    if progress is not None:
+        left = health.pending
+        progress.update(max(0, (progress.total or 0) - left))
+        progress.close(f"{left} still queued" if left else "")
     calls = mirror.counter.total()
     if health.converged:
         print(f"in step with Google ({calls} Google calls)")
@@ -141,7 +172,9 @@ def _daemon(args: argparse.Namespace) -> int:
 def cmd_sync(args: argparse.Namespace) -> int:
     if not args.once:
         return _daemon(args)
-    return _converge(args, _repair if args.reconcile else None, args.allow_empty)
+    return _converge(
+        args, "sync: sending to Google", _repair if args.reconcile else None, args.allow_empty
+    )
 
 
 def cmd_repush(args: argparse.Namespace) -> int:
@@ -149,7 +182,7 @@ def cmd_repush(args: argparse.Namespace) -> int:
         count = mirror.repush(future=args.future)
         print(f"{count} events queued again", flush=True)
 
-    return _converge(args, job)
+    return _converge(args, "repush: sending to Google", job)
 
 
 def _repair(mirror: Mirror) -> None:
@@ -157,7 +190,14 @@ def _repair(mirror: Mirror) -> None:
 
 
 def _reconcile(mirror: Mirror) -> None:
-    found = reconcile(mirror)
+    with Progress("reconcile: listing Google", unit="calendars") as listing:
+
+        def step(done: int, total: int) -> None:
+            if listing.total != total:
+                listing.set_total(total)
+            listing.update(done)
+
+        found = reconcile(mirror, progress=step)
     print(
         f"{found.calendars} calendars listed: {found.edited} edited and "
         f"{found.missing} deleted by hand, {found.removed} added by hand, "
@@ -167,7 +207,7 @@ def _reconcile(mirror: Mirror) -> None:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    return _converge(args, _reconcile)
+    return _converge(args, "reconcile: sending to Google", _reconcile)
 
 
 def register(sub: Any) -> None:
