@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import logging
+import random
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
@@ -36,9 +37,10 @@ from radicale import pathutils
 from ..config import Settings
 from ..records import User
 from ..store import EventStore
-from . import layout, reports
+from . import bodies, layout, reports
 from .access import Gate
 from .export import CalendarHeader, stream_calendar
+from .intake import DELAY_KEY, RefusalDelay
 from .props import calendar_meta, collection_etag, http_date
 from .streaming import send, streamed
 
@@ -54,7 +56,14 @@ _PROBE = (
     b'<propfind xmlns="DAV:"><prop><getetag/><getlastmodified/></prop></propfind>'
 )
 _DROP = ("wsgi.input", "CONTENT_LENGTH", "CONTENT_TYPE", "HTTP_ACCEPT_ENCODING")
-_MAX_REPORT = 1024 * 1024  # larger REPORT bodies (a huge multiget) go to Radicale
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """A request body read after ``user`` logged in; ``root`` its XML when it is XML."""
+
+    user: str
+    root: ET.Element | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +140,13 @@ class Front:
         settings: Settings,
         store: EventStore,
         configuration: radicale_config.Configuration,
+        delay: float = 0.0,
     ) -> None:
+        """Args:
+        delay: Radicale's ``[auth] delay`` (Radicale itself then runs without one).
+        """
         self._app = app
+        self._delay = delay
         self._settings = settings
         self._store = store
         self._gate = Gate(configuration)
@@ -152,6 +166,12 @@ class Front:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", "")).upper()
+        try:
+            body = self._body(environ, method)
+        except bodies.Refusal as refusal:
+            logger.info("CalDAV %s refused: %s", method, refusal.reason)
+            status, headers, text = bodies.refusal_answer(refusal)
+            return send(start_response, status, headers, [text])
         path = _path(str(environ.get("PATH_INFO", "")))
         if (
             method in ("GET", "HEAD")
@@ -167,17 +187,59 @@ class Front:
                 answer = self._get(environ, hit[0] if whole and hit else None, method)
             if answer is not None:
                 return answer(start_response)
-        elif method == "REPORT":
+        elif method == "REPORT" and body is not None:
             hit = layout.parse(path)
             if hit is not None and hit[1] is None:
-                answer = self._report(environ, hit[0])
+                answer = self._report(environ, hit[0], body)
                 if answer is not None:
                     return answer(start_response)
         elif method in WRITES:
             targets = [path, _destination(environ) or ""]
             if any(layout.parse(t) for t in targets if t):
                 return self._refuse_write(environ, start_response)
-        return self._app(environ, start_response)
+        return self._radicale(environ, start_response)
+
+    def _body(self, environ: Environ, method: str) -> _Body | None:
+        """The request body, read only after the caller has logged in and only within the
+        limits (``bodies``); None when there is none or the caller is not logged in (then
+        Radicale answers without it: its 401, or its rights' refusal).
+
+        Raises:
+            bodies.Refusal: the body may not be read or is refused (DTD, hrefs).
+        """
+        length = bodies.content_length(environ)
+        if not length:
+            return None
+        user = self._gate.user(environ)
+        if user is None:
+            environ["CONTENT_LENGTH"] = "0"
+            environ["wsgi.input"] = io.BytesIO(b"")
+            return None
+        limits = self._settings.caldav
+        bodies.check_size(limits, method, length, str(environ.get("HTTP_CONTENT_ENCODING", "")))
+        try:
+            data = environ["wsgi.input"].read(length)
+        except OSError as exc:
+            raise bodies.Refusal("408 Request Timeout", "request body not sent in time") from exc
+        if len(data) < length:
+            raise bodies.Refusal("400 Bad Request", "request body shorter than Content-Length")
+        environ["wsgi.input"] = io.BytesIO(data)  # for Radicale
+        root = bodies.check_xml(limits, data) if method in bodies.XML_METHODS else None
+        return _Body(user, root)
+
+    def _radicale(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        """Radicale's answer; a 401 or 403 is marked for Radicale's brute-force delay
+        (``[auth] delay``, randomised as Radicale does), which the server waits out without
+        holding a worker."""
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if status[:3] in ("401", "403") and self._delay > 0:
+                holder = environ.get(DELAY_KEY)
+                if isinstance(holder, RefusalDelay):
+                    holder.seconds = self._delay * (0.5 + random.random())  # noqa: S311
+            return start_response(status, headers, exc_info)
+
+        return self._app(environ, start)
 
     # ------------------------------------------------------------ GET
 
@@ -192,7 +254,7 @@ class Front:
                 "wsgi.input": io.BytesIO(_PROBE),
             }
         )
-        return call(self._app, probe)
+        return call(self._radicale, probe)
 
     def _get(
         self, environ: Environ, where: layout.CalendarPath | None, method: str
@@ -280,30 +342,15 @@ class Front:
     # ------------------------------------------------------------ REPORT
 
     def _report(
-        self, environ: Environ, where: layout.CalendarPath
+        self, environ: Environ, where: layout.CalendarPath, body: _Body
     ) -> Callable[[StartResponse], Iterable[bytes]] | None:
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return None
-        coding = str(environ.get("HTTP_CONTENT_ENCODING", "identity")).strip().lower()
-        if not 0 < length <= _MAX_REPORT or coding not in ("", "identity"):
-            return None
-        try:
-            body = environ["wsgi.input"].read(length)
-        except OSError:  # the client stopped sending (socket timeout): Radicale's answer
-            text = b"Request timed out"
-            headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(text)))]
-            return lambda start: send(start, "408 Request Timeout", headers, [text])
-        environ["wsgi.input"] = io.BytesIO(body)  # for Radicale, if it answers after all
+        if body.root is None:
+            return None  # not well-formed: Radicale's 400
         prefix = _prefix(environ)
         if prefix is None or (self._script_name and _proxied(environ)):
             return None  # Radicale's reverse-proxy prefix rules
-        query = reports.parse(body, prefix, where)
-        if query is None:
-            return None
-        user = self._gate.user(environ)
-        if user is None or not self._gate.may_read(user, where):
+        query = reports.parse(body.root, prefix, where)
+        if query is None or not self._gate.may_read(body.user, where):
             return None
         # One answer is built at a time: it is Python under the GIL, so building several at
         # once gains nothing and costs hand-offs between threads (measured: 8 clients' week
@@ -342,7 +389,7 @@ class Front:
     # ------------------------------------------------------------ writes
 
     def _refuse_write(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        answer = call(self._app, environ)
+        answer = call(self._radicale, environ)
         if answer.code != 403:
             return send(start_response, answer.status, answer.headers, [answer.body])
         body = layout.READ_ONLY_TEXT.encode()

@@ -92,16 +92,9 @@ Query = RangeQuery | SyncQuery | MultiGet
 # ------------------------------------------------------------------ request
 
 
-def parse(body: bytes, prefix: str, where: layout.CalendarPath) -> Query | None:
-    """The query in a REPORT body on ``where``, None when it is not one answered here."""
-    if b"<!" in body:
-        # A DTD, entity, comment or CDATA section: left to Radicale, whose defusedxml parser
-        # refuses the dangerous ones. Without them, expat reads the body safely as it is.
-        return None
-    try:
-        root = ET.fromstring(body)
-    except (ET.ParseError, ValueError):
-        return None
+def parse(root: ET.Element, prefix: str, where: layout.CalendarPath) -> Query | None:
+    """The query in a REPORT body on ``where`` (parsed by ``bodies.check_xml``: no DTD, hrefs
+    within their limits), None when it is not one answered here."""
     children = [child.tag for child in root]
     props = _props(root.find(DAV + "prop"))
     if props is None:
