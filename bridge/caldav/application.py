@@ -236,7 +236,7 @@ class Front:
             if status[:3] in ("401", "403") and self._delay > 0:
                 holder = environ.get(DELAY_KEY)
                 if isinstance(holder, RefusalDelay):
-                    holder.seconds = self._delay * (0.5 + random.random())  # noqa: S311
+                    holder.seconds = self._delay * (0.5 + random.random())
             return start_response(status, headers, exc_info)
 
         return self._app(environ, start)

@@ -12,6 +12,7 @@ path segments, so a 1 MB href costs tens of seconds of CPU.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+
 import defusedxml
 import defusedxml.ElementTree as DefusedET
 
@@ -83,9 +84,7 @@ def check_xml(settings: CalDAVSettings, body: bytes) -> ET.Element | None:
         ) from exc
     except (ET.ParseError, ValueError, LookupError):
         return None
-    count = 0
-    for element in root.iter(HREF):
-        count += 1
+    for count, element in enumerate(root.iter(HREF), 1):
         if count > settings.max_hrefs:
             raise Refusal(
                 "400 Bad Request",

@@ -16,6 +16,7 @@ delay, so failed logins cost a timer each instead of a sleeping worker.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import selectors
 import socket
@@ -112,10 +113,8 @@ class Intake:
         self._wake()
 
     def _wake(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self._wake_w.send(b"\0")
-        except OSError:
-            pass
 
     def _run(self) -> None:
         while not self._stopping:
@@ -134,11 +133,9 @@ class Intake:
             self._expire(time.monotonic())
 
     def _drain_wake(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             while self._wake_r.recv(4096):
                 pass
-        except OSError:
-            pass
 
     def _take_incoming(self) -> None:
         with self._lock:
@@ -220,10 +217,8 @@ class Intake:
         self._hand_off(pending.sock, pending.address, request)
 
     def _finish(self, pending: _Pending, answer: bytes) -> None:
-        try:
+        with contextlib.suppress(OSError):
             pending.sock.send(answer)  # small, into an empty send buffer: best effort
-        except OSError:
-            pass
         self._close(pending)
 
     def _forget(self, pending: _Pending) -> None:
@@ -231,17 +226,13 @@ class Intake:
             return
         self._buffered -= len(pending.data)
         if not pending.answer:
-            try:
+            with contextlib.suppress(KeyError, ValueError):
                 self._selector.unregister(pending.sock)
-            except (KeyError, ValueError):
-                pass
 
     def _close(self, pending: _Pending) -> None:
         self._forget(pending)
-        try:
+        with contextlib.suppress(OSError):
             pending.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         pending.sock.close()
 
 
