@@ -20,6 +20,7 @@ Radicale's own auth and rights decide every request; this layer adds what Radica
 
 from __future__ import annotations
 
+import gzip
 import io
 import logging
 import random
@@ -39,10 +40,11 @@ from ..records import User
 from ..store import EventStore
 from . import bodies, layout, reports
 from .access import Gate
+from .bodycache import BodyCache, wants_gzip
 from .export import CalendarHeader, stream_calendar
 from .intake import DELAY_KEY, RefusalDelay
 from .props import calendar_meta, collection_etag, http_date
-from .streaming import send, streamed
+from .streaming import Keep, send, streamed
 
 logger = logging.getLogger(__name__)
 
@@ -120,9 +122,15 @@ def _prefix(environ: Environ) -> str | None:
 
 
 def _wants_gzip(environ: Environ) -> bool:
-    # Radicale's test: "gzip" as one of the listed codings.
-    codings = str(environ.get("HTTP_ACCEPT_ENCODING", "")).split(",")
-    return "gzip" in (c.strip() for c in codings)
+    return wants_gzip(str(environ.get("HTTP_ACCEPT_ENCODING", "")))
+
+
+def _calendar_headers(name: str) -> list[tuple[str, str]]:
+    disposition = "attachment; filename*=utf-8''" + quote(name + ".ics")
+    return [
+        ("Content-Type", "text/calendar; charset=utf-8"),
+        ("Content-Disposition", disposition),
+    ]
 
 
 def _etag_matches(header: str, etag: str) -> bool:
@@ -157,6 +165,7 @@ class Front:
             for key in configuration.options("headers")
         ]
         self._answering = threading.Lock()
+        self._bodies = BodyCache(settings.caldav.body_cache_bytes)
         self._answered = 0
 
     @property
@@ -306,11 +315,35 @@ class Front:
                 ("ETag", collection_etag(self._store.instance, state.seq, digest)),
                 ("Last-Modified", http_date(state.last_modified)),
             ]
+            etag = headers[0][1]
             inm = environ.get("HTTP_IF_NONE_MATCH")
-            if inm and _etag_matches(str(inm), headers[0][1]):
+            if inm and _etag_matches(str(inm), etag):
                 snapshot.close()
                 return lambda start: send(start, "304 Not Modified", headers, [])
-            return self._calendar(environ, where, meta["D:displayname"], headers, snapshot, method)
+            kept = self._bodies.get(where.calendar, etag) if method == "GET" else None
+            if kept is not None:
+                snapshot.close()
+                return self._kept_calendar(environ, meta["D:displayname"], headers, kept)
+            keep = Keep(
+                self._bodies.largest,
+                lambda body: self._bodies.put(where.calendar, etag, body),
+            )
+            name = meta["D:displayname"]
+            return self._calendar(environ, where, name, headers, snapshot, method, keep)
+
+    def _kept_calendar(
+        self, environ: Environ, name: str, headers: list[tuple[str, str]], kept: bytes
+    ) -> Callable[[StartResponse], Iterable[bytes]]:
+        """A repeat GET of an unchanged calendar, from its gzipped body kept by ETag."""
+        body = kept if _wants_gzip(environ) else gzip.decompress(kept)
+        headers = [
+            *headers,
+            *_calendar_headers(name),
+            *self._extra_headers,
+            *([("Content-Encoding", "gzip")] if body is kept else []),
+            ("Content-Length", str(len(body))),
+        ]
+        return lambda start: send(start, "200 OK", headers, [body])
 
     def _calendar(
         self,
@@ -320,14 +353,10 @@ class Front:
         headers: list[tuple[str, str]],
         snapshot: ExitStack,
         method: str,
+        keep: Keep | None = None,
     ) -> Callable[[StartResponse], Iterable[bytes]]:
         """The 200 answer with the calendar read inside ``snapshot`` (ended with the body)."""
-        disposition = "attachment; filename*=utf-8''" + quote(name + ".ics")
-        headers = [
-            *headers,
-            ("Content-Type", "text/calendar; charset=utf-8"),
-            ("Content-Disposition", disposition),
-        ]
+        headers = [*headers, *_calendar_headers(name)]
         if method == "HEAD":
             snapshot.close()
             return lambda start: send(start, "200 OK", headers, [])
@@ -337,7 +366,8 @@ class Front:
         except BaseException:
             snapshot.close()
             raise
-        return streamed(self._extra_headers, headers, pieces, snapshot, _wants_gzip(environ))
+        gzip_ = _wants_gzip(environ)
+        return streamed(self._extra_headers, headers, pieces, snapshot, gzip_, keep=keep)
 
     # ------------------------------------------------------------ REPORT
 
