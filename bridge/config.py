@@ -237,7 +237,7 @@ class CalDAVSettings:
         to_int(64, 1024 * 1024),
     )
     max_expansion_steps: int = opt(
-        20_000,
+        10_000,
         "Most instances of one recurring event looked at to tell whether it falls in a "
         "time-range query; a series that needs more is answered as matching.",
         to_int(100, 100_000_000),

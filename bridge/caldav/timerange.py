@@ -30,7 +30,7 @@ from ..timeutil import day_start, zone
 logger = logging.getLogger(__name__)
 
 _LAST = 253402300799  # 9999-12-31T23:59:59Z, the last instant datetime can hold
-MAX_STEPS = 20_000  # [caldav] max_expansion_steps' default
+MAX_STEPS = 10_000  # [caldav] max_expansion_steps' default
 
 
 def bounds(start: int, end: int) -> tuple[datetime, datetime] | None:
