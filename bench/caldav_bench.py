@@ -7,11 +7,11 @@ a timed sample on one side only); stock Radicale uses its multifilesystem storag
 HTTP/1.0 servers close each connection, so every request opens one.
 
 Measured per size (1k and 10k events side by side, the bridge alone at 100k):
-whole-calendar GET of an unchanged calendar (repeated, no If-None-Match: the bridge serves the
-gzipped body it keeps by ETag) and the first GET after a change (rebuilt), a 1-week time-range REPORT with calendar-data, an incremental
-sync-collection after one change, the first request after a start, 8 concurrent clients'
-REPORT throughput, an initial sync-collection (every href and etag), and the server's peak
-RSS. Prints a table; writes JSON to bench/results/.
+whole-calendar GET of an unchanged calendar (repeated, no If-None-Match: the bridge serves
+the gzipped body it keeps by ETag) and the first GET after a change (rebuilt), a 1-week
+time-range REPORT with calendar-data, an incremental sync-collection after one change, the
+first request after a start, 8 concurrent clients' REPORT throughput, an initial
+sync-collection (every href and etag), and the server's peak RSS. Prints a table; writes JSON to bench/results/.
 """
 
 from __future__ import annotations
