@@ -11,7 +11,8 @@ whole-calendar GET of an unchanged calendar (repeated, no If-None-Match: the bri
 the gzipped body it keeps by ETag) and the first GET after a change (rebuilt), a 1-week
 time-range REPORT with calendar-data, an incremental sync-collection after one change, the
 first request after a start, 8 concurrent clients' REPORT throughput, an initial
-sync-collection (every href and etag), and the server's peak RSS. Prints a table; writes JSON to bench/results/.
+sync-collection (every href and etag), and the server's peak RSS. Prints a table; writes
+JSON to bench/results/.
 """
 
 from __future__ import annotations
