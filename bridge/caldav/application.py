@@ -223,6 +223,10 @@ class Front:
         if user is None:
             environ["CONTENT_LENGTH"] = "0"
             environ["wsgi.input"] = io.BytesIO(b"")
+            if environ.pop("HTTP_AUTHORIZATION", None) is not None:
+                # Radicale would check the same credentials again (a second bcrypt-length
+                # wait); without them it gives the same 401 a failed login gets.
+                logger.warning("failed CalDAV login from %s", environ.get("REMOTE_ADDR"))
             return None
         limits = self._settings.caldav
         bodies.check_size(limits, method, length, str(environ.get("HTTP_CONTENT_ENCODING", "")))
