@@ -200,6 +200,20 @@ def test_failed_logins_wait_their_delay_without_holding_a_worker(two_workers: Se
 # ------------------------------------------------------------------ item 4
 
 
+def every_second(event_id: str, user: str, begin: datetime) -> EventRecord:
+    """An endless SECONDLY series, built past validation: the store may hold one from before
+    validation refused such rules, and the CalDAV side must stay bounded anyway."""
+    return EventRecord(
+        id=event_id,
+        user=user,
+        title=event_id,
+        start=begin,
+        end=begin + timedelta(seconds=1),
+        timezone=TZ,
+        rrule="FREQ=SECONDLY",
+    )
+
+
 def test_a_long_series_is_expanded_outside_the_answer_lock(hostile: Server) -> None:
     """Reproduces: an endless SECONDLY series (here three days of seconds before a week's
     range) was expanded under the front's global answer lock, so another user's week query
@@ -210,16 +224,7 @@ def test_a_long_series_is_expanded_outside_the_answer_lock(hostile: Server) -> N
     settings = replace(hostile.settings, caldav=caldav)
     handle = start_caldav(settings, store=hostile.store, port=0)
     server = Server(handle, settings, hostile.store, hostile.folder)
-    series = EventRecord(
-        id="tick",
-        user="dana",
-        title="Tick",
-        start=begin,
-        end=begin + timedelta(seconds=1),
-        timezone=TZ,
-        rrule="FREQ=SECONDLY",
-    )
-    hostile.apply(series, record("dana-job", user="dana"))
+    hostile.apply(every_second("tick", "dana", begin), record("dana-job", user="dana"))
     finished: list[str] = []
     week = time_range_report("20261130T060000Z", "20261207T060000Z", data=False)
 
@@ -245,16 +250,7 @@ def test_expansion_is_capped_and_the_series_listed(hostile: Server) -> None:
     as matching (listed, not hidden), in bounded time."""
     tz = ZoneInfo(TZ)
     begin = datetime(2025, 1, 1, 0, 0, tzinfo=tz)
-    series = EventRecord(
-        id="forever",
-        user="chris",
-        title="Forever",
-        start=begin,
-        end=begin + timedelta(seconds=1),
-        timezone=TZ,
-        rrule="FREQ=SECONDLY",
-    )
-    hostile.apply(series)
+    hostile.apply(every_second("forever", "chris", begin))
     try:
         week = time_range_report("20261130T060000Z", "20261207T060000Z", data=False)
         answer = hostile.request("REPORT", OWN, body=week)
