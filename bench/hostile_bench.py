@@ -9,15 +9,19 @@ authenticated 1-week time-range REPORT is timed, one request after the other:
   half 4 KiB every 50 ms, each reconnecting as soon as it is answered, and 1 client drips a
   request one byte every 5 s.
 
-Reports both p95s, the CalDAV server's peak RSS, and what the attackers got. Targets: p95
-under attack < 100 ms, peak RSS < 300 MB. Every loop is bounded by ``--seconds`` (and the
+``--guessers N`` adds N clients guessing passwords (not part of the target: each guess costs
+a bcrypt check in a worker, which only a rate limit in front can bound). Reports both p95s,
+the CalDAV server's peak RSS, and what the attackers got. Targets: p95 under attack < 100 ms,
+peak RSS < 300 MB. Every loop is bounded by ``--seconds`` (and the
 technician by 10,000 queries). Writes JSON to bench/results/.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+import secrets
 import select
 import socket
 import statistics
@@ -32,7 +36,16 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from caldav_bench import REPORT, ROOT, Side, prepare, start_ours, stop_side, week_range  # noqa: E402
+from caldav_bench import (  # noqa: E402
+    REPORT,
+    ROOT,
+    USER,
+    Side,
+    prepare,
+    start_ours,
+    stop_side,
+    week_range,
+)
 
 BODY = 1024 * 1024
 ATTACKERS = 16
@@ -78,6 +91,22 @@ def attacker(side: Side, slow: bool, stop: threading.Event, seen: Counter[str]) 
             stop.wait(0.01)
 
 
+def guesser(side: Side, stop: threading.Event, seen: Counter[str]) -> None:
+    """A password guesser: a new wrong password each time (no failed-login cache hit)."""
+    while not stop.is_set():
+        token = base64.b64encode(f"{USER}:guess-{secrets.token_hex(4)}".encode()).decode()
+        try:
+            with socket.create_connection((side.host, side.port), timeout=60) as conn:
+                conn.sendall(
+                    f"GET {side.path} HTTP/1.1\r\nHost: x\r\n"
+                    f"Authorization: Basic {token}\r\n\r\n".encode()
+                )
+                status = conn.recv(64).split(b" ", 2)[1:2]
+                seen["guess " + (status[0].decode() if status else "closed")] += 1
+        except OSError as exc:
+            seen["guess " + type(exc).__name__] += 1
+
+
 def dripper(side: Side, stop: threading.Event, seen: Counter[str]) -> None:
     request = f"REPORT {side.path} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n".encode()
     while not stop.is_set():
@@ -96,7 +125,7 @@ def dripper(side: Side, stop: threading.Event, seen: Counter[str]) -> None:
             seen["drip " + type(exc).__name__] += 1
 
 
-def run(events: int, seconds: float, pause: float) -> dict[str, Any]:
+def run(events: int, seconds: float, pause: float, guessers: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hostile-bench-") as tmp:
         folder = Path(tmp)
         config = prepare(folder, events, stock=False)
@@ -115,6 +144,9 @@ def run(events: int, seconds: float, pause: float) -> dict[str, Any]:
                 for i in range(ATTACKERS)
             ]
             crowd.append(threading.Thread(target=dripper, args=(side, stop, seen)))
+            crowd += [
+                threading.Thread(target=guesser, args=(side, stop, seen)) for _ in range(guessers)
+            ]
             for thread in crowd:
                 thread.start()
             time.sleep(2)  # let the crowd fill the server
@@ -129,6 +161,7 @@ def run(events: int, seconds: float, pause: float) -> dict[str, Any]:
     return {
         "events": events,
         "seconds": seconds,
+        "guessers": guessers,
         "anchor_requests": len(quiet),
         "anchor_p95_s": p95(quiet),
         "anchor_median_s": statistics.median(quiet),
@@ -147,8 +180,14 @@ def main() -> int:
         "--seconds", type=float, default=40, help="the attack lasts this long (anchor: half)"
     )
     parser.add_argument("--pause", type=float, default=0.02, help="between a technician's queries")
+    parser.add_argument(
+        "--guessers",
+        type=int,
+        default=0,
+        help="also this many clients guessing passwords (each guess is a bcrypt check)",
+    )
     args = parser.parse_args()
-    result = run(args.events, args.seconds, args.pause)
+    result = run(args.events, args.seconds, args.pause, args.guessers)
     attacked, anchor = result["attacked_p95_s"], result["anchor_p95_s"]
     print(f"technician's 1-week REPORT p95, alone:       {anchor * 1000:7.1f} ms")
     print(
