@@ -193,6 +193,12 @@ class CalDAVSettings:
         "Threads answering complete CalDAV requests (one database connection each).",
         to_int(1, 256),
     )
+    login_workers: int = opt(
+        2,
+        "Threads for requests whose credentials have not logged in lately (each costs a bcrypt "
+        "check): password guessing queues there, not in front of logged-in users.",
+        to_int(1, 64),
+    )
     request_timeout: float = opt(
         30.0,
         "Seconds a client has to send its whole request (line, headers and body); 408 after. "

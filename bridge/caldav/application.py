@@ -168,6 +168,10 @@ class Front:
         self._bodies = BodyCache(settings.caldav.body_cache_bytes)
         self._answered = 0
 
+    def knows(self, authorization: bytes) -> bool:
+        """Whether these credentials (an Authorization header's value) logged in lately."""
+        return self._gate.knows(authorization.decode("latin-1"))
+
     @property
     def answered_from_store(self) -> int:
         """Requests (REPORTs, whole-calendar GETs) answered without Radicale, since start."""
@@ -175,8 +179,9 @@ class Front:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", "")).upper()
+        user = self._login(environ)
         try:
-            body = self._body(environ, method)
+            body = self._body(environ, method, user)
         except bodies.Refusal as refusal:
             logger.info("CalDAV %s refused: %s", method, refusal.reason)
             status, headers, text = bodies.refusal_answer(refusal)
@@ -190,8 +195,8 @@ class Front:
             hit = layout.parse(path)
             whole = hit is not None and hit[1] is None
             answer = None
-            if whole and hit is not None:
-                answer = self._get_calendar(environ, hit[0], method)
+            if whole and hit is not None and user is not None:
+                answer = self._get_calendar(environ, hit[0], method, user)
             if answer is None and (whole or environ.get("HTTP_IF_NONE_MATCH")):
                 answer = self._get(environ, hit[0] if whole and hit else None, method)
             if answer is not None:
@@ -208,10 +213,23 @@ class Front:
                 return self._refuse_write(environ, start_response)
         return self._radicale(environ, start_response)
 
-    def _body(self, environ: Environ, method: str) -> _Body | None:
+    def _login(self, environ: Environ) -> str | None:
+        """Who the request's credentials log in as (Radicale's htpasswd check with its login
+        cache), before anything else; None for no or failed credentials. A failed login
+        loses its credentials: Radicale would check them again (a second bcrypt-length wait)
+        and gives the same 401 without them, with its delay."""
+        if not environ.get("HTTP_AUTHORIZATION"):
+            return None
+        user = self._gate.user(environ)
+        if user is None:
+            del environ["HTTP_AUTHORIZATION"]
+            logger.warning("failed CalDAV login from %s", environ.get("REMOTE_ADDR"))
+        return user
+
+    def _body(self, environ: Environ, method: str, user: str | None) -> _Body | None:
         """The request body, read only after the caller has logged in and only within the
         limits (``bodies``); None when there is none or the caller is not logged in (then
-        Radicale answers without it: its 401, or its rights' refusal).
+        Radicale answers without it: its 401).
 
         Raises:
             bodies.Refusal: the body may not be read or is refused (DTD, hrefs).
@@ -219,14 +237,9 @@ class Front:
         length = bodies.content_length(environ)
         if not length:
             return None
-        user = self._gate.user(environ)
         if user is None:
             environ["CONTENT_LENGTH"] = "0"
             environ["wsgi.input"] = io.BytesIO(b"")
-            if environ.pop("HTTP_AUTHORIZATION", None) is not None:
-                # Radicale would check the same credentials again (a second bcrypt-length
-                # wait); without them it gives the same 401 a failed login gets.
-                logger.warning("failed CalDAV login from %s", environ.get("REMOTE_ADDR"))
             return None
         limits = self._settings.caldav
         bodies.check_size(limits, method, length, str(environ.get("HTTP_CONTENT_ENCODING", "")))
@@ -294,12 +307,11 @@ class Front:
         return self._calendar(environ, where, name, headers, snapshot, method)
 
     def _get_calendar(
-        self, environ: Environ, where: layout.CalendarPath, method: str
+        self, environ: Environ, where: layout.CalendarPath, method: str, user: str
     ) -> Callable[[StartResponse], Iterable[bytes]] | None:
         """A whole iPoint calendar (or its 304) for a user the gate lets in, with the ETag and
         Last-Modified a PROPFIND reports, read in the same snapshot as the body."""
-        user = self._gate.user(environ)
-        if user is None or not self._gate.may_read(user, where):
+        if not self._gate.may_read(user, where):
             return None
         with self._answering:
             snapshot = ExitStack()

@@ -31,7 +31,7 @@ from .bodies import body_limit
 
 logger = logging.getLogger(__name__)
 
-HandOff = Callable[[socket.socket, Any, bytes], None]
+HandOff = Callable[[socket.socket, Any, bytes, bytes | None], None]
 _END = b"\r\n\r\n"
 
 
@@ -42,15 +42,17 @@ class _Pending:
     deadline: float
     data: bytearray = field(default_factory=bytearray)
     need: int = -1  # total bytes of the request, once its head is read
+    credentials: bytes | None = None  # the Authorization header's value
     answer: bytes = b""  # a delayed answer to send at ``deadline`` (no reading then)
 
 
-def _head_facts(head: bytes) -> tuple[str, int | None, bool, bool]:
-    """(method, Content-Length or None when absent or bad, has credentials, chunked)."""
+def _head_facts(head: bytes) -> tuple[str, int | None, bytes | None, bool]:
+    """(method, Content-Length or None when absent or bad, credentials, chunked)."""
     lines = head.split(b"\r\n")
     method = lines[0].split(b" ", 1)[0].decode("latin-1").upper()
     length: int | None = None
-    credentials = chunked = False
+    credentials: bytes | None = None
+    chunked = False
     for line in lines[1:]:
         name, _, value = line.partition(b":")
         key = name.strip().lower()
@@ -58,7 +60,7 @@ def _head_facts(head: bytes) -> tuple[str, int | None, bool, bool]:
             text = value.strip()
             length = int(text) if text.isdigit() and len(text) < 19 else None
         elif key == b"authorization":
-            credentials = bool(value.strip())
+            credentials = value.strip() or None
         elif key == b"transfer-encoding":
             chunked = True
     return method, length, credentials, chunked
@@ -66,7 +68,8 @@ def _head_facts(head: bytes) -> tuple[str, int | None, bool, bool]:
 
 class Intake:
     """The reading thread. ``add`` takes an accepted connection; complete requests go to
-    ``hand_off(sock, address, request_bytes)`` (the socket back in blocking mode)."""
+    ``hand_off(sock, address, request_bytes, credentials)`` (the socket back in blocking
+    mode; ``credentials`` the Authorization header's value, if any)."""
 
     def __init__(self, settings: CalDAVSettings, hand_off: HandOff) -> None:
         self._settings = settings
@@ -198,6 +201,7 @@ class Intake:
             return
         head_size = end + len(_END)
         method, length, credentials, chunked = _head_facts(bytes(pending.data[:end]))
+        pending.credentials = credentials
         if chunked or length is None or not credentials:
             # The front answers these without reading a body (411, 400, or Radicale's 401).
             pending.need = head_size
@@ -214,7 +218,7 @@ class Intake:
         except OSError:
             pending.sock.close()
             return
-        self._hand_off(pending.sock, pending.address, request)
+        self._hand_off(pending.sock, pending.address, request, pending.credentials)
 
     def _finish(self, pending: _Pending, answer: bytes) -> None:
         with contextlib.suppress(OSError):

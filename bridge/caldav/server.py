@@ -112,6 +112,11 @@ class PooledWSGIServer(wsgiref.simple_server.WSGIServer):
         self.address_family = family
         super().__init__(address, BufferedRequestHandler)
         self._pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="caldav")
+        # Credentials not seen logging in lately cost a bcrypt check each: they wait for
+        # their own few threads, so guessing passwords cannot starve logged-in users.
+        self._login_pool = ThreadPoolExecutor(
+            max_workers=settings.login_workers, thread_name_prefix="caldav-login"
+        )
         self._requests: dict[socket.socket, bytes] = {}
         self._delayed: set[socket.socket] = set()
         self._intake = Intake(settings, self._hand_off)
@@ -119,9 +124,18 @@ class PooledWSGIServer(wsgiref.simple_server.WSGIServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         self._intake.add(request, client_address)
 
-    def _hand_off(self, request: socket.socket, client_address: Any, data: bytes) -> None:
+    def _hand_off(
+        self,
+        request: socket.socket,
+        client_address: Any,
+        data: bytes,
+        credentials: bytes | None,
+    ) -> None:
         self._requests[request] = data
-        self._pool.submit(self._work, request, client_address)
+        app = self.get_app()
+        known = isinstance(app, Front) and credentials is not None and app.knows(credentials)
+        pool = self._login_pool if credentials is not None and not known else self._pool
+        pool.submit(self._work, request, client_address)
 
     def take_request(self, request: socket.socket) -> bytes:
         return self._requests.pop(request, b"")
@@ -148,6 +162,7 @@ class PooledWSGIServer(wsgiref.simple_server.WSGIServer):
     def server_close(self) -> None:
         super().server_close()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._login_pool.shutdown(wait=True, cancel_futures=True)
         self._intake.stop()
 
 
