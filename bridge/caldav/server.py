@@ -1,9 +1,11 @@
 """The CalDAV server: Radicale with the iPoint plugin on a background thread, with a clean stop.
 
 Radicale's own ``serve()`` builds its application inside (no room for the WSGI front) and starts
-a thread per request. Here Radicale's request handler runs on a fixed pool of worker threads:
-the store keeps one database connection per thread, so a pool bounds connections, and it caps
-concurrency like Radicale's ``max_connections``.
+a thread per request. Here Radicale's request handler runs on fixed pools of worker threads:
+the store keeps one database connection per thread, so pools bound connections, and they cap
+concurrency like Radicale's ``max_connections``. A worker only ever gets a complete request,
+read by the intake thread (``intake``), and answers it from memory; requests whose credentials
+have not logged in lately (a bcrypt check each) go to a smaller pool of their own.
 """
 
 from __future__ import annotations
