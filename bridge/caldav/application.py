@@ -38,27 +38,36 @@ from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
 
 from radicale import config as radicale_config
-from radicale import pathutils
 
 from ..config import Settings
 from ..records import User
 from ..store import EventStore
 from . import bodies, layout, reports
 from .access import Gate
-from .bodycache import BodyCache, wants_gzip
+from .bodycache import BodyCache
 from .export import CalendarHeader, stream_calendar
 from .intake import DELAY_KEY, RefusalDelay
 from .props import calendar_meta, collection_etag, http_date
 from .streaming import Keep, send, streamed
+from .wsgi import (
+    Answer,
+    Environ,
+    StartResponse,
+    WSGIApp,
+    accepts_gzip,
+    base_prefix,
+    calendar_headers,
+    call,
+    clean_path,
+    destination,
+    etag_matches,
+    proxied,
+    read_props,
+)
 
 logger = logging.getLogger(__name__)
-
-Environ = dict[str, Any]
-StartResponse = Callable[..., Any]
-WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 WRITES = frozenset({"PUT", "DELETE", "MOVE", "COPY", "PROPPATCH", "MKCOL", "MKCALENDAR"})
 _PROBE = (
@@ -74,77 +83,6 @@ class _Body:
 
     user: str
     root: ET.Element | None
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    status: str
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    @property
-    def code(self) -> int:
-        return int(self.status.split(" ", 1)[0])
-
-
-def call(app: WSGIApp, environ: Environ) -> Answer:
-    """Run ``app`` to completion and collect its answer."""
-    seen: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        seen["status"], seen["headers"] = status, headers
-        return lambda data: None
-
-    result = app(environ, start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    return Answer(seen["status"], list(seen["headers"]), body)
-
-
-def _path(raw: str) -> str:
-    return pathutils.strip_path(pathutils.sanitize_path(raw))
-
-
-def _destination(environ: Environ) -> str | None:
-    dest = environ.get("HTTP_DESTINATION")
-    if not dest:
-        return None
-    path = unquote(urlsplit(dest).path)
-    prefix = _prefix(environ)
-    if prefix and path.startswith(prefix + "/"):
-        path = path[len(prefix) :]
-    return _path(path)
-
-
-def _prefix(environ: Environ) -> str | None:
-    """The base path in front of Radicale's paths, as Radicale takes it (X-Script-Name, else
-    SCRIPT_NAME); None when Radicale would refuse it."""
-    prefix = str(environ.get("HTTP_X_SCRIPT_NAME", environ.get("SCRIPT_NAME", "")))
-    if prefix and not prefix.startswith("/"):
-        return None
-    return prefix.rstrip("/")
-
-
-def _wants_gzip(environ: Environ) -> bool:
-    return wants_gzip(str(environ.get("HTTP_ACCEPT_ENCODING", "")))
-
-
-def _calendar_headers(name: str) -> list[tuple[str, str]]:
-    disposition = "attachment; filename*=utf-8''" + quote(name + ".ics")
-    return [
-        ("Content-Type", "text/calendar; charset=utf-8"),
-        ("Content-Disposition", disposition),
-    ]
-
-
-def _etag_matches(header: str, etag: str) -> bool:
-    # RFC 9110 13.1.2: If-None-Match uses the weak comparison.
-    wanted = {t.strip().removeprefix("W/") for t in header.split(",")}
-    return "*" in wanted or etag.removeprefix("W/") in wanted
 
 
 class Front:
@@ -194,7 +132,7 @@ class Front:
             logger.info("CalDAV %s refused: %s", method, refusal.reason)
             status, headers, text = bodies.refusal_answer(refusal)
             return send(start_response, status, headers, [text])
-        path = _path(str(environ.get("PATH_INFO", "")))
+        path = clean_path(str(environ.get("PATH_INFO", "")))
         if (
             method in ("GET", "HEAD")
             and not environ.get("QUERY_STRING")
@@ -216,7 +154,7 @@ class Front:
                 if answer is not None:
                     return answer(start_response)
         elif method in WRITES:
-            targets = [path, _destination(environ) or ""]
+            targets = [path, destination(environ) or ""]
             if any(layout.parse(t) for t in targets if t):
                 return self._refuse_write(environ, start_response)
         return self._radicale(environ, start_response)
@@ -299,12 +237,12 @@ class Front:
             return lambda start: send(start, probe.status, probe.headers, [probe.body])
         if probe.code != 207:
             return None
-        etag, modified = _read_props(probe.body)
+        etag, modified = read_props(probe.body)
         if etag is None:
             return None
         headers = [("ETag", etag)] + ([("Last-Modified", modified)] if modified else [])
         inm = environ.get("HTTP_IF_NONE_MATCH")
-        if inm and _etag_matches(str(inm), etag):
+        if inm and etag_matches(str(inm), etag):
             return lambda start: send(start, "304 Not Modified", headers, [])
         if where is None:
             return None
@@ -341,7 +279,7 @@ class Front:
             ]
             etag = headers[0][1]
             inm = environ.get("HTTP_IF_NONE_MATCH")
-            if inm and _etag_matches(str(inm), etag):
+            if inm and etag_matches(str(inm), etag):
                 snapshot.close()
                 return lambda start: send(start, "304 Not Modified", headers, [])
             kept = self._bodies.get(where.calendar, etag) if method == "GET" else None
@@ -359,10 +297,10 @@ class Front:
         self, environ: Environ, name: str, headers: list[tuple[str, str]], kept: bytes
     ) -> Callable[[StartResponse], Iterable[bytes]]:
         """A repeat GET of an unchanged calendar, from its gzipped body kept by ETag."""
-        body = kept if _wants_gzip(environ) else gzip.decompress(kept)
+        body = kept if accepts_gzip(environ) else gzip.decompress(kept)
         headers = [
             *headers,
-            *_calendar_headers(name),
+            *calendar_headers(name),
             *self._extra_headers,
             *([("Content-Encoding", "gzip")] if body is kept else []),
             ("Content-Length", str(len(body))),
@@ -380,7 +318,7 @@ class Front:
         keep: Keep | None = None,
     ) -> Callable[[StartResponse], Iterable[bytes]]:
         """The 200 answer with the calendar read inside ``snapshot`` (ended with the body)."""
-        headers = [*headers, *_calendar_headers(name)]
+        headers = [*headers, *calendar_headers(name)]
         if method == "HEAD":
             snapshot.close()
             return lambda start: send(start, "200 OK", headers, [])
@@ -390,7 +328,7 @@ class Front:
         except BaseException:
             snapshot.close()
             raise
-        gzip_ = _wants_gzip(environ)
+        gzip_ = accepts_gzip(environ)
         return streamed(self._extra_headers, headers, pieces, snapshot, gzip_, keep=keep)
 
     # ------------------------------------------------------------ REPORT
@@ -400,8 +338,8 @@ class Front:
     ) -> Callable[[StartResponse], Iterable[bytes]] | None:
         if body.root is None:
             return None  # not well-formed: Radicale's 400
-        prefix = _prefix(environ)
-        if prefix is None or (self._script_name and _proxied(environ)):
+        prefix = base_prefix(environ)
+        if prefix is None or (self._script_name and proxied(environ)):
             return None  # Radicale's reverse-proxy prefix rules
         query = reports.parse(body.root, prefix, where)
         if query is None or not self._gate.may_read(body.user, where):
@@ -441,7 +379,7 @@ class Front:
                 headers,
                 pieces,
                 snapshot,
-                _wants_gzip(environ),
+                accepts_gzip(environ),
                 "207 Multi-Status",
             )
 
@@ -464,25 +402,3 @@ class Front:
         ]
         logger.info("refused %s on an iPoint calendar", environ.get("REQUEST_METHOD"))
         return send(start_response, answer.status, headers, [body])
-
-
-def _proxied(environ: Environ) -> bool:
-    return any(
-        environ.get(h)
-        for h in (
-            "HTTP_X_FORWARDED_FOR",
-            "HTTP_X_FORWARDED_HOST",
-            "HTTP_X_FORWARDED_PROTO",
-            "HTTP_X_FORWARDED_SERVER",
-        )
-    )
-
-
-def _read_props(body: bytes) -> tuple[str | None, str | None]:
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError:
-        return None, None
-    etag = root.findtext(".//{DAV:}getetag")
-    modified = root.findtext(".//{DAV:}getlastmodified")
-    return etag or None, modified or None
