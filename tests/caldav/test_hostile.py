@@ -172,6 +172,37 @@ def test_slow_senders_hold_no_worker(two_workers: Server) -> None:
             conn.close()
 
 
+def test_connections_being_read_are_bounded(hostile: Server) -> None:
+    """``max_pending``: past it the longest-waiting connection is closed, and a complete
+    request is still answered; ``max_head_bytes``: a longer head gets 431."""
+    caldav = replace(hostile.settings.caldav, max_pending=8, max_head_bytes=4096)
+    settings = replace(hostile.settings, caldav=caldav)
+    handle = start_caldav(settings, store=hostile.store, port=0)
+    server = Server(handle, settings, hostile.store, hostile.folder)
+    idle = []
+    try:
+        for _ in range(12):
+            idle.append(socket.create_connection((handle.host, handle.port), timeout=10))
+            time.sleep(0.02)  # arrival order is eviction order
+        time.sleep(0.3)
+        closed = []
+        for conn in idle:
+            conn.settimeout(0.2)
+            try:
+                closed.append(conn.recv(1) == b"")
+            except TimeoutError:
+                closed.append(False)
+        assert closed[:4] == [True] * 4 and not any(closed[5:]), closed
+        answer = raw(server, b"GET /chris/ipoint/ HTTP/1.1\r\nHost: x\r\n" + b"X: y\r\n" * 800)
+        assert answer.startswith(b"HTTP/1.0 431"), answer[:100]
+        assert b"max_head_bytes" in answer
+        assert server.request("GET", OWN).status == 200
+    finally:
+        for conn in idle:
+            conn.close()
+        handle.stop()
+
+
 def test_failed_logins_wait_their_delay_without_holding_a_worker(two_workers: Server) -> None:
     """Reproduces: Radicale's brute-force delay slept in the worker, so two wrong passwords
     held both workers. The delay (``[auth] delay`` = 2 s here) is kept, outside the pool."""
