@@ -7,10 +7,12 @@ a timed sample on one side only); stock Radicale uses its multifilesystem storag
 HTTP/1.0 servers close each connection, so every request opens one.
 
 Measured per size (1k and 10k events side by side, the bridge alone at 100k):
-whole-calendar GET, a 1-week time-range REPORT with calendar-data, an incremental
-sync-collection after one change, the first request after a start, 8 concurrent clients'
-REPORT throughput, an initial sync-collection (every href and etag), and the server's peak
-RSS. Prints a table; writes JSON to bench/results/.
+whole-calendar GET of an unchanged calendar (repeated, no If-None-Match: the bridge serves
+the gzipped body it keeps by ETag) and the first GET after a change (rebuilt), a 1-week
+time-range REPORT with calendar-data, an incremental sync-collection after one change, the
+first request after a start, 8 concurrent clients' REPORT throughput, an initial
+sync-collection (every href and etag), and the server's peak RSS. Prints a table; writes
+JSON to bench/results/.
 """
 
 from __future__ import annotations
@@ -266,7 +268,15 @@ def measure(side: Side, n: int, reps: int, per_client: int) -> dict[str, Any]:
     status, data, first = side.request("REPORT", week, "1")  # first request after start
     assert status == 207, (side.name, status, data[:300])
     out: dict[str, Any] = {"events": n, "first_request_s": first}
+    side.request("GET")  # the repeat GETs below find the calendar unchanged
     out["get_s"] = median_time(side, reps, "GET", None, None)
+    times = []
+    for i in range(reps):
+        side.change(1000 + i)
+        status, _, took = side.request("GET")
+        assert status == 200, (side.name, status)
+        times.append(took)
+    out["get_changed_s"] = statistics.median(times)
     out["report_s"] = median_time(side, reps, "REPORT", week, "1")
     status, data, out["initial_sync_s"] = side.request("REPORT", SYNC.format(""), "1")
     assert status == 207 and data.count(b"<response>") == n, (side.name, status, data[:300])
@@ -341,7 +351,8 @@ def run_size(n: int, with_stock: bool, quick: bool) -> dict[str, Any]:
 
 
 TARGETS = (  # (key, label, target ratio, higher is better)
-    ("get_s", "whole-calendar GET", 10, False),
+    ("get_s", "repeat GET, unchanged calendar", 50, False),
+    ("get_changed_s", "first GET after a change", 10, False),
     ("report_s", "1-week time-range REPORT", 20, False),
     ("sync_s", "incremental sync-collection", 50, False),
     ("concurrent_rps", "8 clients' REPORT throughput", 50, True),
@@ -397,6 +408,10 @@ def main() -> int:
         action="store_true",
         help="1k side by side and the bridge alone at 10k (about a minute)",
     )
+    parser.add_argument(
+        "--sizes",
+        help="comma-separated event counts, each side by side with stock (e.g. 10000)",
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -404,7 +419,9 @@ def main() -> int:
         return 0
     bcrypt.gensalt()  # fail early without bcrypt
     plan = (
-        [(1000, True), (10000, False)]
+        [(int(n), True) for n in args.sizes.split(",")]
+        if args.sizes
+        else [(1000, True), (10000, False)]
         if args.quick
         else [(1000, True), (10000, True), (100000, False)]
     )

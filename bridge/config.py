@@ -216,6 +216,72 @@ class CalDAVSettings:
         to_login,
     )
     service_password: str = opt("", "Password of service_user (the mirror's CalDAV login).")
+    workers: int = opt(
+        8,
+        "Threads answering complete CalDAV requests (one database connection each).",
+        to_int(1, 256),
+    )
+    login_workers: int = opt(
+        2,
+        "Threads for requests whose credentials have not logged in lately (each costs a bcrypt "
+        "check): password guessing queues there, not in front of logged-in users.",
+        to_int(1, 64),
+    )
+    request_timeout: float = opt(
+        30.0,
+        "Seconds a client has to send its whole request (line, headers and body); 408 after. "
+        "Requests are read before a worker takes them, so a slow client holds no worker.",
+        to_float(1.0, 3600.0),
+    )
+    max_pending: int = opt(
+        256,
+        "Connections being read at once (and refusals waiting out their brute-force delay); "
+        "above it the longest-waiting one is closed.",
+        to_int(8, 65536),
+    )
+    max_pending_bytes: int = opt(
+        64 * 1024 * 1024,
+        "Bytes of request bodies buffered at once for connections still being read; above it "
+        "the longest-waiting connection is closed.",
+        to_int(1024 * 1024, 1024**3),
+    )
+    max_head_bytes: int = opt(
+        16 * 1024,
+        "Largest request line plus headers (431 above).",
+        to_int(4096, 1024 * 1024),
+    )
+    max_body_bytes: int = opt(
+        8 * 1024 * 1024,
+        "Largest request body (413 above), e.g. a PUT of an event in a personal calendar.",
+        to_int(1024, 1024**3),
+    )
+    max_xml_bytes: int = opt(
+        1024 * 1024,
+        "Largest XML request body (REPORT, PROPFIND, PROPPATCH, MKCOL, MKCALENDAR; 413 above).",
+        to_int(1024, 1024**3),
+    )
+    max_hrefs: int = opt(
+        5000,
+        "Most DAV:href elements in one request body, e.g. a calendar-multiget (400 above).",
+        to_int(1, 1_000_000),
+    )
+    max_href_bytes: int = opt(
+        2048,
+        "Longest DAV:href in a request body, in characters (400 above).",
+        to_int(64, 1024 * 1024),
+    )
+    max_expansion_steps: int = opt(
+        10_000,
+        "Most instances of one recurring event looked at to tell whether it falls in a "
+        "time-range query; a series that needs more is answered as matching.",
+        to_int(100, 100_000_000),
+    )
+    body_cache_bytes: int = opt(
+        64 * 1024 * 1024,
+        "Memory for gzipped whole-calendar bodies kept by ETag, so a repeat GET of an unchanged "
+        "calendar is not rebuilt (per process; 0 turns it off).",
+        to_int(0, 1024**3),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +290,12 @@ class FeedSettings:
     window_future_days: int = opt(180, "Days ahead in a subscription feed.", to_int(1, 3650))
     refresh_minutes: int = opt(
         60, "REFRESH-INTERVAL / X-PUBLISHED-TTL suggested to clients.", to_int(5, 1440)
+    )
+    cache_bytes: int = opt(
+        32 * 1024 * 1024,
+        "Memory for gzipped feed bodies kept by ETag, so a repeat fetch of an unchanged feed "
+        "is not rebuilt (per process; 0 turns it off).",
+        to_int(0, 1024**3),
     )
 
 

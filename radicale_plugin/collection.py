@@ -153,7 +153,8 @@ class IPointCollection(radicale_storage.BaseCollection):
             for item in self.get_all():
                 yield item, simple
             return
-        for event, decided in in_range(self._backend.store, self._calendar, *span):
+        limit = self._backend.settings.caldav.max_expansion_steps
+        for event, decided in in_range(self._backend.store, self._calendar, *span, limit):
             # Undecided series are left to Radicale's filter on the parsed item.
             yield StoredItem.of(self, event), simple and decided
 

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import secrets
+import time
 from typing import Any
 
 from radicale import auth as radicale_auth
@@ -32,6 +35,9 @@ class Gate:
         self._auth = radicale_auth.load(configuration)
         self._rights = radicale_rights.load(configuration)
         self._decisions: dict[tuple[str, str], bool] = {}
+        self._salt = secrets.token_bytes(16)
+        self._known: dict[bytes, float] = {}
+        self._known_for = float(configuration.get("auth", "cache_successful_logins_expiry"))
 
     def user(self, environ: dict[str, Any]) -> str | None:
         """The user a request's Basic credentials log in as, None unless they succeed."""
@@ -52,7 +58,21 @@ class Gate:
         user, _, _ = self._auth.login(login, password, context)
         if not user or not pathutils.is_safe_path_component(user):
             return None
+        if len(self._known) >= _REMEMBERED:
+            self._known.clear()
+        self._known[self._digest(header)] = time.monotonic() + self._known_for
         return str(user)
+
+    def knows(self, header: str) -> bool:
+        """Whether an Authorization header logged in lately (within Radicale's login cache
+        time): such a request costs no bcrypt check, so the server need not queue it with
+        unknown credentials. Only a salted digest of the header is kept."""
+        expiry = self._known.get(self._digest(header))
+        return expiry is not None and expiry > time.monotonic()
+
+    def _digest(self, header: str) -> bytes:
+        data = header.strip().encode("latin-1", "replace")
+        return hashlib.sha256(self._salt + data).digest()
 
     def may_read(self, user: str, where: layout.CalendarPath) -> bool:
         """Radicale's check for reading a calendar collection: ``r`` on its own path."""

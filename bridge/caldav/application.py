@@ -2,11 +2,19 @@
 
 Radicale's own auth and rights decide every request; this layer adds what Radicale lacks:
 
+- No work before authentication: the caller is logged in (Radicale's htpasswd check with its
+  login cache, ``access``) before any body is read; a body of an anonymous or failed login is
+  never read, and a logged-in caller's body is checked against its limits, for DTDs and for
+  its hrefs (``bodies``) before the front or Radicale looks at a path in it. Radicale's
+  brute-force delay on a 401 or 403 is marked here and waited out by the server's intake
+  thread, not slept in a worker (Radicale itself runs with ``[auth] delay = 0``).
 - Whole-calendar GET of an iPoint calendar, answered from the store once the gate (Radicale's
   auth and rights modules, ``gate``) lets the user read it: the ETag and Last-Modified a PROPFIND
   reports (``props``), read in the same snapshot as the body, a 304 for If-None-Match
   (RFC 9110 13.1.2), and the calendar streamed page by page (gzipped on the fly when asked), so
   a 100k-event calendar never sits in memory as one string, as Radicale's ``serialize`` would.
+  The gzipped body is kept by ETag (``bodycache``): a repeat GET of an unchanged calendar is
+  sent as it is.
 - Conditional GET elsewhere (items, personal calendars): Radicale answers a GET in full every
   time; a GET with If-None-Match is first asked of Radicale as a depth-0 PROPFIND for
   DAV:getetag, and a match answers 304. The same probe gives Radicale's refusal (401, 403, 404)
@@ -20,33 +28,46 @@ Radicale's own auth and rights decide every request; this layer adds what Radica
 
 from __future__ import annotations
 
+import gzip
 import io
 import logging
+import random
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
 
 from radicale import config as radicale_config
-from radicale import pathutils
 
 from ..config import Settings
 from ..records import User
 from ..store import EventStore
-from . import layout, reports
+from . import bodies, layout, reports
 from .access import Gate
+from .bodycache import BodyCache
 from .export import CalendarHeader, stream_calendar
+from .intake import DELAY_KEY, RefusalDelay
 from .props import calendar_meta, collection_etag, http_date
-from .streaming import send, streamed
+from .streaming import Keep, send, streamed
+from .wsgi import (
+    Answer,
+    Environ,
+    StartResponse,
+    WSGIApp,
+    accepts_gzip,
+    base_prefix,
+    calendar_headers,
+    call,
+    clean_path,
+    destination,
+    etag_matches,
+    proxied,
+    read_props,
+)
 
 logger = logging.getLogger(__name__)
-
-Environ = dict[str, Any]
-StartResponse = Callable[..., Any]
-WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 WRITES = frozenset({"PUT", "DELETE", "MOVE", "COPY", "PROPPATCH", "MKCOL", "MKCALENDAR"})
 _PROBE = (
@@ -54,72 +75,14 @@ _PROBE = (
     b'<propfind xmlns="DAV:"><prop><getetag/><getlastmodified/></prop></propfind>'
 )
 _DROP = ("wsgi.input", "CONTENT_LENGTH", "CONTENT_TYPE", "HTTP_ACCEPT_ENCODING")
-_MAX_REPORT = 1024 * 1024  # larger REPORT bodies (a huge multiget) go to Radicale
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
-    status: str
-    headers: list[tuple[str, str]]
-    body: bytes
+class _Body:
+    """A request body read after ``user`` logged in; ``root`` its XML when it is XML."""
 
-    @property
-    def code(self) -> int:
-        return int(self.status.split(" ", 1)[0])
-
-
-def call(app: WSGIApp, environ: Environ) -> Answer:
-    """Run ``app`` to completion and collect its answer."""
-    seen: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        seen["status"], seen["headers"] = status, headers
-        return lambda data: None
-
-    result = app(environ, start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    return Answer(seen["status"], list(seen["headers"]), body)
-
-
-def _path(raw: str) -> str:
-    return pathutils.strip_path(pathutils.sanitize_path(raw))
-
-
-def _destination(environ: Environ) -> str | None:
-    dest = environ.get("HTTP_DESTINATION")
-    if not dest:
-        return None
-    path = unquote(urlsplit(dest).path)
-    prefix = _prefix(environ)
-    if prefix and path.startswith(prefix + "/"):
-        path = path[len(prefix) :]
-    return _path(path)
-
-
-def _prefix(environ: Environ) -> str | None:
-    """The base path in front of Radicale's paths, as Radicale takes it (X-Script-Name, else
-    SCRIPT_NAME); None when Radicale would refuse it."""
-    prefix = str(environ.get("HTTP_X_SCRIPT_NAME", environ.get("SCRIPT_NAME", "")))
-    if prefix and not prefix.startswith("/"):
-        return None
-    return prefix.rstrip("/")
-
-
-def _wants_gzip(environ: Environ) -> bool:
-    # Radicale's test: "gzip" as one of the listed codings.
-    codings = str(environ.get("HTTP_ACCEPT_ENCODING", "")).split(",")
-    return "gzip" in (c.strip() for c in codings)
-
-
-def _etag_matches(header: str, etag: str) -> bool:
-    # RFC 9110 13.1.2: If-None-Match uses the weak comparison.
-    wanted = {t.strip().removeprefix("W/") for t in header.split(",")}
-    return "*" in wanted or etag.removeprefix("W/") in wanted
+    user: str
+    root: ET.Element | None
 
 
 class Front:
@@ -131,8 +94,13 @@ class Front:
         settings: Settings,
         store: EventStore,
         configuration: radicale_config.Configuration,
+        delay: float = 0.0,
     ) -> None:
+        """Args:
+        delay: Radicale's ``[auth] delay`` (Radicale itself then runs without one).
+        """
         self._app = app
+        self._delay = delay
         self._settings = settings
         self._store = store
         self._gate = Gate(configuration)
@@ -143,7 +111,12 @@ class Front:
             for key in configuration.options("headers")
         ]
         self._answering = threading.Lock()
+        self._bodies = BodyCache(settings.caldav.body_cache_bytes)
         self._answered = 0
+
+    def knows(self, authorization: bytes) -> bool:
+        """Whether these credentials (an Authorization header's value) logged in lately."""
+        return self._gate.knows(authorization.decode("latin-1"))
 
     @property
     def answered_from_store(self) -> int:
@@ -152,7 +125,14 @@ class Front:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", "")).upper()
-        path = _path(str(environ.get("PATH_INFO", "")))
+        user = self._login(environ)
+        try:
+            body = self._body(environ, method, user)
+        except bodies.Refusal as refusal:
+            logger.info("CalDAV %s refused: %s", method, refusal.reason)
+            status, headers, text = bodies.refusal_answer(refusal)
+            return send(start_response, status, headers, [text])
+        path = clean_path(str(environ.get("PATH_INFO", "")))
         if (
             method in ("GET", "HEAD")
             and not environ.get("QUERY_STRING")
@@ -161,23 +141,77 @@ class Front:
             hit = layout.parse(path)
             whole = hit is not None and hit[1] is None
             answer = None
-            if whole and hit is not None:
-                answer = self._get_calendar(environ, hit[0], method)
+            if whole and hit is not None and user is not None:
+                answer = self._get_calendar(environ, hit[0], method, user)
             if answer is None and (whole or environ.get("HTTP_IF_NONE_MATCH")):
                 answer = self._get(environ, hit[0] if whole and hit else None, method)
             if answer is not None:
                 return answer(start_response)
-        elif method == "REPORT":
+        elif method == "REPORT" and body is not None:
             hit = layout.parse(path)
             if hit is not None and hit[1] is None:
-                answer = self._report(environ, hit[0])
+                answer = self._report(environ, hit[0], body)
                 if answer is not None:
                     return answer(start_response)
         elif method in WRITES:
-            targets = [path, _destination(environ) or ""]
+            targets = [path, destination(environ) or ""]
             if any(layout.parse(t) for t in targets if t):
                 return self._refuse_write(environ, start_response)
-        return self._app(environ, start_response)
+        return self._radicale(environ, start_response)
+
+    def _login(self, environ: Environ) -> str | None:
+        """Who the request's credentials log in as (Radicale's htpasswd check with its login
+        cache), before anything else; None for no or failed credentials. A failed login
+        loses its credentials: Radicale would check them again (a second bcrypt-length wait)
+        and gives the same 401 without them, with its delay."""
+        if not environ.get("HTTP_AUTHORIZATION"):
+            return None
+        user = self._gate.user(environ)
+        if user is None:
+            del environ["HTTP_AUTHORIZATION"]
+            logger.warning("failed CalDAV login from %s", environ.get("REMOTE_ADDR"))
+        return user
+
+    def _body(self, environ: Environ, method: str, user: str | None) -> _Body | None:
+        """The request body, read only after the caller has logged in and only within the
+        limits (``bodies``); None when there is none or the caller is not logged in (then
+        Radicale answers without it: its 401).
+
+        Raises:
+            bodies.Refusal: the body may not be read or is refused (DTD, hrefs).
+        """
+        length = bodies.content_length(environ)
+        if not length:
+            return None
+        if user is None:
+            environ["CONTENT_LENGTH"] = "0"
+            environ["wsgi.input"] = io.BytesIO(b"")
+            return None
+        limits = self._settings.caldav
+        bodies.check_size(limits, method, length, str(environ.get("HTTP_CONTENT_ENCODING", "")))
+        try:
+            data = environ["wsgi.input"].read(length)
+        except OSError as exc:
+            raise bodies.Refusal("408 Request Timeout", "request body not sent in time") from exc
+        if len(data) < length:
+            raise bodies.Refusal("400 Bad Request", "request body shorter than Content-Length")
+        environ["wsgi.input"] = io.BytesIO(data)  # for Radicale
+        root = bodies.check_xml(limits, data) if method in bodies.XML_METHODS else None
+        return _Body(user, root)
+
+    def _radicale(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        """Radicale's answer; a 401 or 403 is marked for Radicale's brute-force delay
+        (``[auth] delay``, randomised as Radicale does), which the server waits out without
+        holding a worker."""
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if status[:3] in ("401", "403") and self._delay > 0:
+                holder = environ.get(DELAY_KEY)
+                if isinstance(holder, RefusalDelay):
+                    holder.seconds = self._delay * (0.5 + random.random())
+            return start_response(status, headers, exc_info)
+
+        return self._app(environ, start)
 
     # ------------------------------------------------------------ GET
 
@@ -192,7 +226,7 @@ class Front:
                 "wsgi.input": io.BytesIO(_PROBE),
             }
         )
-        return call(self._app, probe)
+        return call(self._radicale, probe)
 
     def _get(
         self, environ: Environ, where: layout.CalendarPath | None, method: str
@@ -203,12 +237,12 @@ class Front:
             return lambda start: send(start, probe.status, probe.headers, [probe.body])
         if probe.code != 207:
             return None
-        etag, modified = _read_props(probe.body)
+        etag, modified = read_props(probe.body)
         if etag is None:
             return None
         headers = [("ETag", etag)] + ([("Last-Modified", modified)] if modified else [])
         inm = environ.get("HTTP_IF_NONE_MATCH")
-        if inm and _etag_matches(str(inm), etag):
+        if inm and etag_matches(str(inm), etag):
             return lambda start: send(start, "304 Not Modified", headers, [])
         if where is None:
             return None
@@ -219,12 +253,11 @@ class Front:
         return self._calendar(environ, where, name, headers, snapshot, method)
 
     def _get_calendar(
-        self, environ: Environ, where: layout.CalendarPath, method: str
+        self, environ: Environ, where: layout.CalendarPath, method: str, user: str
     ) -> Callable[[StartResponse], Iterable[bytes]] | None:
         """A whole iPoint calendar (or its 304) for a user the gate lets in, with the ETag and
         Last-Modified a PROPFIND reports, read in the same snapshot as the body."""
-        user = self._gate.user(environ)
-        if user is None or not self._gate.may_read(user, where):
+        if not self._gate.may_read(user, where):
             return None
         with self._answering:
             snapshot = ExitStack()
@@ -244,11 +277,35 @@ class Front:
                 ("ETag", collection_etag(self._store.instance, state.seq, digest)),
                 ("Last-Modified", http_date(state.last_modified)),
             ]
+            etag = headers[0][1]
             inm = environ.get("HTTP_IF_NONE_MATCH")
-            if inm and _etag_matches(str(inm), headers[0][1]):
+            if inm and etag_matches(str(inm), etag):
                 snapshot.close()
                 return lambda start: send(start, "304 Not Modified", headers, [])
-            return self._calendar(environ, where, meta["D:displayname"], headers, snapshot, method)
+            kept = self._bodies.get(where.calendar, etag) if method == "GET" else None
+            if kept is not None:
+                snapshot.close()
+                return self._kept_calendar(environ, meta["D:displayname"], headers, kept)
+            keep = Keep(
+                self._bodies.largest,
+                lambda body: self._bodies.put(where.calendar, etag, body),
+            )
+            name = meta["D:displayname"]
+            return self._calendar(environ, where, name, headers, snapshot, method, keep)
+
+    def _kept_calendar(
+        self, environ: Environ, name: str, headers: list[tuple[str, str]], kept: bytes
+    ) -> Callable[[StartResponse], Iterable[bytes]]:
+        """A repeat GET of an unchanged calendar, from its gzipped body kept by ETag."""
+        body = kept if accepts_gzip(environ) else gzip.decompress(kept)
+        headers = [
+            *headers,
+            *calendar_headers(name),
+            *self._extra_headers,
+            *([("Content-Encoding", "gzip")] if body is kept else []),
+            ("Content-Length", str(len(body))),
+        ]
+        return lambda start: send(start, "200 OK", headers, [body])
 
     def _calendar(
         self,
@@ -258,14 +315,10 @@ class Front:
         headers: list[tuple[str, str]],
         snapshot: ExitStack,
         method: str,
+        keep: Keep | None = None,
     ) -> Callable[[StartResponse], Iterable[bytes]]:
         """The 200 answer with the calendar read inside ``snapshot`` (ended with the body)."""
-        disposition = "attachment; filename*=utf-8''" + quote(name + ".ics")
-        headers = [
-            *headers,
-            ("Content-Type", "text/calendar; charset=utf-8"),
-            ("Content-Disposition", disposition),
-        ]
+        headers = [*headers, *calendar_headers(name)]
         if method == "HEAD":
             snapshot.close()
             return lambda start: send(start, "200 OK", headers, [])
@@ -275,46 +328,43 @@ class Front:
         except BaseException:
             snapshot.close()
             raise
-        return streamed(self._extra_headers, headers, pieces, snapshot, _wants_gzip(environ))
+        gzip_ = accepts_gzip(environ)
+        return streamed(self._extra_headers, headers, pieces, snapshot, gzip_, keep=keep)
 
     # ------------------------------------------------------------ REPORT
 
     def _report(
-        self, environ: Environ, where: layout.CalendarPath
+        self, environ: Environ, where: layout.CalendarPath, body: _Body
     ) -> Callable[[StartResponse], Iterable[bytes]] | None:
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return None
-        coding = str(environ.get("HTTP_CONTENT_ENCODING", "identity")).strip().lower()
-        if not 0 < length <= _MAX_REPORT or coding not in ("", "identity"):
-            return None
-        try:
-            body = environ["wsgi.input"].read(length)
-        except OSError:  # the client stopped sending (socket timeout): Radicale's answer
-            text = b"Request timed out"
-            headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(text)))]
-            return lambda start: send(start, "408 Request Timeout", headers, [text])
-        environ["wsgi.input"] = io.BytesIO(body)  # for Radicale, if it answers after all
-        prefix = _prefix(environ)
-        if prefix is None or (self._script_name and _proxied(environ)):
+        if body.root is None:
+            return None  # not well-formed: Radicale's 400
+        prefix = base_prefix(environ)
+        if prefix is None or (self._script_name and proxied(environ)):
             return None  # Radicale's reverse-proxy prefix rules
-        query = reports.parse(body, prefix, where)
-        if query is None:
+        query = reports.parse(body.root, prefix, where)
+        if query is None or not self._gate.may_read(body.user, where):
             return None
-        user = self._gate.user(environ)
-        if user is None or not self._gate.may_read(user, where):
-            return None
+        snapshot = ExitStack()
+        snapshot.enter_context(self._store.db.snapshot())  # token, verdicts and items agree
+        limit = self._settings.caldav.max_expansion_steps
+        try:
+            # Recurrences are expanded before the lock: a long series costs its own caller.
+            verdicts = reports.expand(self._store, where, query, limit)
+        except BaseException:
+            snapshot.close()
+            raise
         # One answer is built at a time: it is Python under the GIL, so building several at
         # once gains nothing and costs hand-offs between threads (measured: 8 clients' week
-        # queries, ~430 -> ~590 answers/s on 2 cores). Logins (bcrypt) stay outside; a long
-        # answer holds the lock only until its first chunks, then streams.
+        # queries, ~430 -> ~590 answers/s on 2 cores). Logins (bcrypt) and expansion stay
+        # outside; a long answer holds the lock only until its first chunks, then streams.
         with self._answering:
-            snapshot = ExitStack()
-            snapshot.enter_context(self._store.db.snapshot())  # token and items agree
             try:
                 visible = self._owner(where) is not None
-                pieces = reports.answer(self._store, where, query, prefix) if visible else None
+                pieces = (
+                    reports.answer(self._store, where, query, prefix, verdicts, limit)
+                    if visible
+                    else None
+                )
             except BaseException:
                 snapshot.close()
                 raise
@@ -329,7 +379,7 @@ class Front:
                 headers,
                 pieces,
                 snapshot,
-                _wants_gzip(environ),
+                accepts_gzip(environ),
                 "207 Multi-Status",
             )
 
@@ -342,7 +392,7 @@ class Front:
     # ------------------------------------------------------------ writes
 
     def _refuse_write(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        answer = call(self._app, environ)
+        answer = call(self._radicale, environ)
         if answer.code != 403:
             return send(start_response, answer.status, answer.headers, [answer.body])
         body = layout.READ_ONLY_TEXT.encode()
@@ -352,25 +402,3 @@ class Front:
         ]
         logger.info("refused %s on an iPoint calendar", environ.get("REQUEST_METHOD"))
         return send(start_response, answer.status, headers, [body])
-
-
-def _proxied(environ: Environ) -> bool:
-    return any(
-        environ.get(h)
-        for h in (
-            "HTTP_X_FORWARDED_FOR",
-            "HTTP_X_FORWARDED_HOST",
-            "HTTP_X_FORWARDED_PROTO",
-            "HTTP_X_FORWARDED_SERVER",
-        )
-    )
-
-
-def _read_props(body: bytes) -> tuple[str | None, str | None]:
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError:
-        return None, None
-    etag = root.findtext(".//{DAV:}getetag")
-    modified = root.findtext(".//{DAV:}getlastmodified")
-    return etag or None, modified or None

@@ -58,6 +58,11 @@ def radicale_configuration(
             "realm": "iPoint calendars",
         },
         "rights": {"type": "from_file", "file": str(rights_path(settings))},
+        "server": {
+            # Radicale checks both; its max_resource_size may not exceed 80 % of the other.
+            "max_content_length": str(settings.caldav.max_body_bytes),
+            "max_resource_size": str(settings.caldav.max_body_bytes * 4 // 5),
+        },
         "storage": {
             "type": PLUGIN,
             "filesystem_folder": str(collections_path(settings)),

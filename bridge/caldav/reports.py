@@ -36,7 +36,7 @@ from ..errors import UnknownSyncToken
 from ..ical import item_text
 from ..store import EventStore
 from . import layout
-from .timerange import bounds, in_range
+from .timerange import MAX_STEPS, bounds, in_range, series_verdicts
 from .tokens import make_token, parse_token
 
 logger = logging.getLogger(__name__)
@@ -92,16 +92,9 @@ Query = RangeQuery | SyncQuery | MultiGet
 # ------------------------------------------------------------------ request
 
 
-def parse(body: bytes, prefix: str, where: layout.CalendarPath) -> Query | None:
-    """The query in a REPORT body on ``where``, None when it is not one answered here."""
-    if b"<!" in body:
-        # A DTD, entity, comment or CDATA section: left to Radicale, whose defusedxml parser
-        # refuses the dangerous ones. Without them, expat reads the body safely as it is.
-        return None
-    try:
-        root = ET.fromstring(body)
-    except (ET.ParseError, ValueError):
-        return None
+def parse(root: ET.Element, prefix: str, where: layout.CalendarPath) -> Query | None:
+    """The query in a REPORT body on ``where`` (parsed by ``bodies.check_xml``: no DTD, hrefs
+    within their limits), None when it is not one answered here."""
     children = [child.tag for child in root]
     props = _props(root.find(DAV + "prop"))
     if props is None:
@@ -161,12 +154,37 @@ def _name_in(href: str, prefix: str, where: layout.CalendarPath) -> str | None:
 # ------------------------------------------------------------------ answer
 
 
+def expand(
+    store: EventStore, where: layout.CalendarPath, query: Query, limit: int = MAX_STEPS
+) -> dict[str, bool | None] | None:
+    """For a time-range query, whether each series the index returns has an instance in the
+    range (``timerange.series_verdicts``): the only costly part of an answer, done first,
+    outside the front's answer lock."""
+    if not isinstance(query, RangeQuery):
+        return None
+    span = bounds(query.start, query.end)
+    if span is None:
+        return None
+    verdicts = series_verdicts(store, where.calendar, *span, limit)
+    if None in verdicts.values():  # rules only vobject reads: Radicale's filter, also here
+        for event in store.iter_range(where.calendar, *span):
+            if event.id in verdicts and verdicts[event.id] is None:
+                verdicts[event.id] = _radicale_matches(where, event.ics, event.tzid, query.filters)
+    return verdicts
+
+
 def answer(
-    store: EventStore, where: layout.CalendarPath, query: Query, prefix: str
+    store: EventStore,
+    where: layout.CalendarPath,
+    query: Query,
+    prefix: str,
+    verdicts: dict[str, bool | None] | None = None,
+    limit: int = MAX_STEPS,
 ) -> Iterator[str] | None:
     """The multistatus for ``query`` piece by piece, or None when Radicale must answer (a sync
     token that is not this store's current history: Radicale gives RFC 6578's error). Run
-    inside a read snapshot held until the pieces are consumed."""
+    inside a read snapshot held until the pieces are consumed; ``verdicts`` from ``expand``
+    in the same snapshot."""
     base = quote(f"{prefix}/{where.path}/")
     calendar = where.calendar
     if isinstance(query, SyncQuery):

@@ -1,31 +1,35 @@
 """The CalDAV server: Radicale with the iPoint plugin on a background thread, with a clean stop.
 
 Radicale's own ``serve()`` builds its application inside (no room for the WSGI front) and starts
-a thread per request. Here Radicale's request handler runs on a fixed pool of worker threads:
-the store keeps one database connection per thread, so a pool bounds connections, and it caps
-concurrency like Radicale's ``max_connections``.
+a thread per request. Here Radicale's request handler runs on fixed pools of worker threads:
+the store keeps one database connection per thread, so pools bound connections, and they cap
+concurrency like Radicale's ``max_connections``. A worker only ever gets a complete request,
+read by the intake thread (``intake``), and answers it from memory; requests whose credentials
+have not logged in lately (a bcrypt check each) go to a smaller pool of their own.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import socket
 import threading
 import wsgiref.simple_server
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import bcrypt
 from radicale.app import Application
-from radicale.server import RequestHandler
+from radicale.server import RequestHandler, ServerHandler
 
-from ..config import Settings
+from ..config import CalDAVSettings, Settings
 from ..runtime import open_store
 from ..store import EventStore
 from . import htpasswd
 from .application import Front
+from .intake import DELAY_KEY, Intake, RefusalDelay
 from .radicale_config import htpasswd_path, radicale_configuration, rights_path
 from .rights import write_rights
 
@@ -33,36 +37,114 @@ logger = logging.getLogger(__name__)
 
 
 class BufferedRequestHandler(RequestHandler):
-    """Radicale's request handler with a buffered response stream: wsgiref writes the status
-    line, each header block and the body separately and flushes after each body write, so an
-    unbuffered socket sends three or more packets for a small answer; buffered, one."""
+    """Radicale's request handler on a request the intake has read in full, with a buffered
+    response stream: wsgiref writes the status line, each header block and the body separately
+    and flushes after each body write, so an unbuffered socket sends three or more packets for
+    a small answer; buffered, one. An answer the front marks for Radicale's brute-force delay
+    is kept and handed to the intake, which sends it when the delay is over."""
 
     wbufsize = -1  # io.DEFAULT_BUFFER_SIZE; flushed by wsgiref and at the end of the request
+    server: PooledWSGIServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile = io.BytesIO(self.server.take_request(self.request))
+        self._delay = RefusalDelay()
+
+    def get_environ(self) -> dict[str, Any]:
+        env = super().get_environ()
+        env[DELAY_KEY] = self._delay
+        return env
+
+    def handle(self) -> None:
+        """Radicale's ``handle`` with a response stream that can be held back."""
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.requestline = self.request_version = self.command = ""
+            self.send_error(414)
+            return
+        if not self.parse_request():
+            return
+        out = _Holdable(self.wfile, self._delay)
+        handler = ServerHandler(
+            self.rfile,
+            out,  # type: ignore[arg-type]  # write and flush are all wsgiref uses
+            self.get_stderr(),
+            self.get_environ(),
+        )
+        handler.request_handler = self  # type: ignore[attr-defined]
+        app = self.server.get_app()
+        assert app is not None
+        handler.run(app)
+        if self._delay.seconds > 0:
+            self.server.send_later(self.request, bytes(out.held), self._delay.seconds)
+
+
+class _Holdable:
+    """The response stream: written through, or held in memory once the front asks for a
+    delay (only small refusals are held: the delay is decided before the status is sent)."""
+
+    def __init__(self, stream: Any, delay: RefusalDelay) -> None:
+        self._stream = stream
+        self._delay = delay
+        self.held = bytearray()
+
+    def write(self, data: bytes) -> int:
+        if self._delay.seconds > 0:
+            self.held += data
+            return len(data)
+        return int(self._stream.write(data))
+
+    def flush(self) -> None:
+        if self._delay.seconds <= 0:
+            self._stream.flush()
 
 
 class PooledWSGIServer(wsgiref.simple_server.WSGIServer):
-    """wsgiref's server with Radicale's request handler on a fixed thread pool."""
+    """wsgiref's server with Radicale's request handler on a fixed thread pool, fed complete
+    requests by the intake thread."""
 
     allow_reuse_address = True
     # socketserver's default backlog of 5 drops connections when a few clients connect at once
     # while the accepting thread waits for the GIL, and a dropped SYN is retried after a second.
     request_queue_size = socket.SOMAXCONN
 
-    def __init__(self, address: tuple[str, int], workers: int, timeout: float) -> None:
+    def __init__(self, address: tuple[str, int], settings: CalDAVSettings) -> None:
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.address_family = family
         super().__init__(address, BufferedRequestHandler)
-        self._timeout = timeout
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="caldav")
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        request, address = self.socket.accept()
-        if self._timeout > 0:
-            request.settimeout(self._timeout)
-        return request, address
+        self._pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="caldav")
+        # Credentials not seen logging in lately cost a bcrypt check each: they wait for
+        # their own few threads, so guessing passwords cannot starve logged-in users.
+        self._login_pool = ThreadPoolExecutor(
+            max_workers=settings.login_workers, thread_name_prefix="caldav-login"
+        )
+        self._requests: dict[socket.socket, bytes] = {}
+        self._delayed: set[socket.socket] = set()
+        self._intake = Intake(settings, self._hand_off)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        self._pool.submit(self._work, request, client_address)
+        self._intake.add(request, client_address)
+
+    def _hand_off(
+        self,
+        request: socket.socket,
+        client_address: Any,
+        data: bytes,
+        credentials: bytes | None,
+    ) -> None:
+        self._requests[request] = data
+        app = self.get_app()
+        known = isinstance(app, Front) and credentials is not None and app.knows(credentials)
+        pool = self._login_pool if credentials is not None and not known else self._pool
+        pool.submit(self._work, request, client_address)
+
+    def take_request(self, request: socket.socket) -> bytes:
+        return self._requests.pop(request, b"")
+
+    def send_later(self, request: socket.socket, answer: bytes, delay: float) -> None:
+        self._delayed.add(request)
+        self._intake.send_later(request, answer, delay)
 
     def _work(self, request: Any, client_address: Any) -> None:
         try:
@@ -70,7 +152,11 @@ class PooledWSGIServer(wsgiref.simple_server.WSGIServer):
         except Exception:
             self.handle_error(request, client_address)
         finally:
-            self.shutdown_request(request)
+            self._requests.pop(request, None)
+            if request in self._delayed:
+                self._delayed.discard(request)  # the intake sends and closes it
+            else:
+                self.shutdown_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         logger.warning("CalDAV request from %s failed", client_address, exc_info=True)
@@ -78,6 +164,8 @@ class PooledWSGIServer(wsgiref.simple_server.WSGIServer):
     def server_close(self) -> None:
         super().server_close()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._login_pool.shutdown(wait=True, cancel_futures=True)
+        self._intake.stop()
 
 
 @dataclass
@@ -132,7 +220,7 @@ def start_caldav(
     store: EventStore | None = None,
     host: str | None = None,
     port: int | None = None,
-    workers: int = 8,
+    workers: int | None = None,
     radicale_overrides: Mapping[str, Mapping[str, str]] | None = None,
 ) -> CalDAVHandle:
     """Start the CalDAV server for ``settings`` and return once it accepts connections.
@@ -157,15 +245,20 @@ def start_caldav(
         if settings.bridge.log_level != "debug":
             # Radicale logs every request at INFO; the bridge's own log stays readable.
             logging.getLogger("radicale").setLevel(logging.WARNING)
+        # Radicale's brute-force delay on 401/403 is applied by the front and waited out by
+        # the intake, not slept in a worker: Radicale itself runs without it.
+        delay = float(configuration.get("auth", "delay"))
+        configuration.update({"auth": {"delay": "0"}}, "ipoint-bridge: delay in the front")
         application = Application(configuration)
-        server = PooledWSGIServer(
-            (bind_host, bind_port), workers, configuration.get("server", "timeout")
-        )
+        caldav = settings.caldav
+        if workers is not None:
+            caldav = replace(caldav, workers=workers)
+        server = PooledWSGIServer((bind_host, bind_port), caldav)
     except BaseException:
         if owns:
             store.close()
         raise
-    server.set_app(Front(application, settings, store, configuration))
+    server.set_app(Front(application, settings, store, configuration, delay))
     real_port = int(server.server_address[1])
     shown = f"[{bind_host}]" if ":" in bind_host else bind_host
     url = f"http://{shown}:{real_port}"

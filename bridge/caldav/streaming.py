@@ -33,13 +33,17 @@ def streamed(
     snapshot: ExitStack,
     gzip: bool,
     status: str = "200 OK",
+    keep: Keep | None = None,
 ) -> Callable[[StartResponse], Iterable[bytes]]:
     """The answer for ``pieces`` (produced inside ``snapshot``, which ends with the body). The
-    first chunks are built here, before the status is sent, so a failure is still a 500."""
+    first chunks are built here, before the status is sent, so a failure is still a 500.
+    ``keep`` (with gzip) gets the whole gzipped body once it has been produced to the end."""
     headers = headers + extra_headers
     if gzip:
         headers.append(("Content-Encoding", "gzip"))
     chunks = _chunks(pieces, gzip)
+    if gzip and keep is not None:
+        chunks = _kept(chunks, keep)
     try:
         first = next(chunks, b"")
         second = next(chunks, None)
@@ -53,6 +57,32 @@ def streamed(
         return lambda start: send(start, status, headers, [first])
     body = _Held(itertools.chain((first, second), chunks), chunks, snapshot)
     return lambda start: send(start, status, headers, body)
+
+
+class Keep:
+    """Where a streamed gzip body goes once complete (``bodycache``), if at most ``limit``."""
+
+    def __init__(self, limit: int, store: Callable[[bytes], None]) -> None:
+        self.limit = limit
+        self.store = store
+
+
+def _kept(chunks: Generator[bytes, None, None], keep: Keep) -> Generator[bytes, None, None]:
+    parts: list[bytes] | None = []
+    size = 0
+    try:
+        for chunk in chunks:
+            if parts is not None:
+                size += len(chunk)
+                if size <= keep.limit:
+                    parts.append(chunk)
+                else:
+                    parts = None  # too large to keep: streamed only
+            yield chunk
+    finally:
+        chunks.close()
+    if parts is not None:
+        keep.store(b"".join(parts))
 
 
 def _chunks(pieces: Iterator[str], gzip: bool) -> Generator[bytes, None, None]:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import logging
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from itertools import islice
+from itertools import dropwhile, islice
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rruleset, rrulestr
@@ -30,6 +30,7 @@ from ..timeutil import day_start, zone
 logger = logging.getLogger(__name__)
 
 _LAST = 253402300799  # 9999-12-31T23:59:59Z, the last instant datetime can hold
+MAX_STEPS = 10_000  # [caldav] max_expansion_steps' default
 
 
 def bounds(start: int, end: int) -> tuple[datetime, datetime] | None:
@@ -46,20 +47,41 @@ def is_recurring(event: StoredEvent) -> bool:
 
 
 def in_range(
-    store: EventStore, calendar: str, lo: datetime, hi: datetime
+    store: EventStore,
+    calendar: str,
+    lo: datetime,
+    hi: datetime,
+    limit: int = MAX_STEPS,
+    verdicts: Mapping[str, bool | None] | None = None,
 ) -> Iterator[tuple[StoredEvent, bool]]:
     """Events of ``calendar`` with an instance overlapping [lo, hi), streamed: (event, True)
     when decided here, (event, False) for a series only a parsed item can tell (rare: a rule
-    dateutil cannot read); events certainly outside are left out."""
+    dateutil cannot read); events certainly outside are left out. ``verdicts`` are
+    ``series_verdicts`` computed before (in the same snapshot), so no rule is expanded here."""
     for event in store.iter_range(calendar, lo, hi):
         if not is_recurring(event):
             yield event, True
             continue
-        found = has_instance(event, lo, hi)
+        if verdicts is not None and event.id in verdicts:
+            found = verdicts[event.id]
+        else:
+            found = has_instance(event, lo, hi, limit)
         if found is None:
             yield event, False
         elif found:
             yield event, True
+
+
+def series_verdicts(
+    store: EventStore, calendar: str, lo: datetime, hi: datetime, limit: int = MAX_STEPS
+) -> dict[str, bool | None]:
+    """``has_instance`` for every series the index returns for [lo, hi): expanded up front,
+    outside any lock other requests wait on (``application``)."""
+    return {
+        event.id: has_instance(event, lo, hi, limit)
+        for event in store.iter_range(calendar, lo, hi)
+        if is_recurring(event)
+    }
 
 
 def _overlap(start: float, end: float, lo: float, hi: float) -> bool:
@@ -91,12 +113,15 @@ class _Series:
         """How long before a range an instance may start and still overlap it."""
         return self.length + _DAY if self.length is not None else (self.days + 2) * _DAY
 
-    def instances(self, after: datetime | None = None) -> Iterator[tuple[float, float]]:
+    def instances(
+        self, after: datetime | None = None, budget: _Budget | None = None
+    ) -> Iterator[tuple[float, float]]:
         """(start, end) of the instances starting at or after ``after`` (all when None), in
-        order."""
-        starts: Iterable[datetime] = (
-            self.rule if after is None else self.rule.xafter(after, inc=True)
-        )
+        order, taking at most ``budget`` steps of the rule (counted from its first instance:
+        dateutil's ``xafter`` walks from there too)."""
+        starts: Iterable[datetime] = self.rule if budget is None else budget.take(self.rule)
+        if after is not None:
+            starts = dropwhile(lambda start: start < after, starts)
         if self.length is not None:
             span = self.length.total_seconds()
             for start in starts:
@@ -109,6 +134,20 @@ class _Series:
             if day not in self.skip_days:
                 first = day_start(day, self.tz).timestamp()
                 yield first, day_start(day + timedelta(days=self.days), self.tz).timestamp()
+
+
+@dataclass(slots=True)
+class _Budget:
+    """Steps of a rule's expansion still allowed (``[caldav] max_expansion_steps``)."""
+
+    left: int
+
+    def take(self, items: Iterable[datetime]) -> Iterator[datetime]:
+        for item in items:
+            if self.left <= 0:
+                return
+            self.left -= 1
+            yield item
 
 
 def _read(data: str) -> _Series | None:
@@ -151,9 +190,13 @@ def _series(data: str) -> _Series | None:
     return replace(series, starts=tuple(s for s, _ in listed), ends=tuple(e for _, e in listed))
 
 
-def has_instance(event: StoredEvent, lo: datetime, hi: datetime) -> bool | None:
+def has_instance(
+    event: StoredEvent, lo: datetime, hi: datetime, limit: int = MAX_STEPS
+) -> bool | None:
     """True/False when an instance of ``event``'s series overlaps [lo, hi); None when this
-    module cannot tell (the caller falls back to Radicale's filter on the parsed item)."""
+    module cannot tell (the caller falls back to Radicale's filter on the parsed item). A
+    series that needs more than ``limit`` steps to reach the range counts as matching: listed
+    rather than hidden, and never an unbounded loop (an endless SECONDLY rule)."""
     try:
         series = _series(event.data)
         if series is None:
@@ -168,11 +211,20 @@ def has_instance(event: StoredEvent, lo: datetime, hi: datetime) -> bool | None:
                 if _overlap(start, end, lo_s, hi_s):
                     return True
             return False
-        for start, end in series.instances(earliest):
+        budget = _Budget(limit)
+        for start, end in series.instances(earliest, budget):
             if start >= hi_s:
                 return False
             if _overlap(start, end, lo_s, hi_s):
                 return True
+        if budget.left <= 0:
+            logger.warning(
+                "recurrence of %s needs over %d steps to reach a range ([caldav] "
+                "max_expansion_steps): answered as matching",
+                event.id,
+                limit,
+            )
+            return True
         return False
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         logger.debug("recurrence of %s left to Radicale's filter: %s", event.id, exc)

@@ -15,13 +15,15 @@ the rest of what a subscribed feed needs:
 So the bridge's web server serves ``/feeds/<token>.ics`` itself: 192 random bits per calendar
 (``store.feed_token``), a window of ``[feeds] window_past_days``/``window_future_days`` around
 today in the shop's zone, ETag/Last-Modified with 304, and one 404 for every unknown or rotated
-token (same body, nothing about the calendar). The URL is short (about 60 characters plus the
-base URL), well inside Google's 256.
+token (same body, nothing about the calendar). A feed's body is kept gzipped under its ETag
+(``bodycache``), so pollers that ask again without If-None-Match cost no rebuild. The URL is
+short (about 60 characters plus the base URL), well inside Google's 256.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from ..caldav.bodycache import BodyCache, compress, wants_gzip
 from ..caldav.export import CalendarHeader, window_calendar
 from ..caldav.layout import display_name
 from ..config import Settings
@@ -40,6 +43,7 @@ from .keys import SETTINGS, STORE
 
 logger = logging.getLogger(__name__)
 
+FEED_BODIES: web.AppKey[BodyCache] = web.AppKey("feed_bodies", BodyCache)
 FEED_PATH = "/feeds/{token}.ics"
 MAX_URL = 256
 LARGE_FEED = 1_000_000
@@ -150,14 +154,26 @@ async def serve_feed(request: web.Request) -> web.StreamResponse:
     }
     if _not_modified(request, etag, changed):
         return web.Response(status=304, headers=headers)
-    body = await asyncio.to_thread(build_feed, settings, store, calendar, now)
-    response = web.Response(
-        body=body, content_type="text/calendar", charset="utf-8", headers=headers
-    )
-    response.enable_compression()
-    return response
+    cache = request.app[FEED_BODIES]
+    packed = cache.get(calendar, etag)
+    if packed is None:
+        packed = await asyncio.to_thread(_build_packed, settings, store, calendar, now)
+        cache.put(calendar, etag, packed)
+    headers["Vary"] = "Accept-Encoding"
+    if wants_gzip(request.headers.get("Accept-Encoding", "")):
+        headers["Content-Encoding"] = "gzip"
+        body = packed
+    else:
+        body = await asyncio.to_thread(gzip.decompress, packed)
+    return web.Response(body=body, content_type="text/calendar", charset="utf-8", headers=headers)
+
+
+def _build_packed(settings: Settings, store: EventStore, calendar: str, now: datetime) -> bytes:
+    return compress(build_feed(settings, store, calendar, now))
 
 
 def setup_feeds(app: web.Application) -> None:
-    """Add the feed route to the bridge's web application (uses ``SETTINGS`` and ``STORE``)."""
+    """Add the feed route to the bridge's web application (uses ``SETTINGS`` and ``STORE``);
+    feed bodies are kept gzipped by ETag (``[feeds] cache_bytes``)."""
+    app[FEED_BODIES] = BodyCache(app[SETTINGS].feeds.cache_bytes)
     app.router.add_get("/feeds/{token:[A-Za-z0-9_-]{1,128}}.ics", serve_feed)

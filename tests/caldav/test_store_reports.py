@@ -14,6 +14,7 @@ import socket
 import sys
 import time
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -243,9 +244,8 @@ def test_unknown_token_gets_the_rfc_error(calendar: Server) -> None:
         sync_report().replace(
             "</sync-collection>", "<limit><nresults>1</nresults></limit></sync-collection>"
         ),
-        query("<D:getetag/>").replace("?>", '?><!DOCTYPE x [<!ENTITY a "b">]>', 1),
     ],
-    ids=["other property", "calendar-data parts", "text-match", "limit", "DTD"],
+    ids=["other property", "calendar-data parts", "text-match", "limit"],
 )
 def test_other_forms_are_radicales(calendar: Server, body: str) -> None:
     before = answered(calendar)
@@ -302,12 +302,10 @@ def test_large_answer_streams_whole(calendar: Server) -> None:
 
 
 def test_a_client_that_stops_sending_gets_408(calendar: Server) -> None:
-    handle = start_caldav(
-        calendar.settings,
-        store=calendar.store,
-        port=0,
-        radicale_overrides={"server": {"timeout": "1"}},
+    settings = replace(
+        calendar.settings, caldav=replace(calendar.settings.caldav, request_timeout=1.0)
     )
+    handle = start_caldav(settings, store=calendar.store, port=0)
     try:
         with socket.create_connection((handle.host, handle.port), timeout=10) as conn:
             conn.sendall(
