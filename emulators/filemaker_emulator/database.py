@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from filemaker_emulator.clock import Clock
+from emulator_kit.clock import Clock
+
 from filemaker_emulator.errors import FmError
 from filemaker_emulator.model import (
     FieldResult,

@@ -10,44 +10,10 @@ from pathlib import Path
 from bridge import config
 from bridge.filemaker.exports import read_export
 from bridge.runtime import open_store
+from tests.filemaker.sources import EVENTS, WORK_ORDERS
 from tests.support import run_cli, write_config
 
-SOURCE = """
-[filemaker:wo]
-url = https://fms.example.com
-database = iPoint
-username = bridge-reader
-password = secret
-layout = Bridge Work Orders
-kind = work_order
-id_field = Work Order ID
-id_prefix = WO-
-modified_field = Modified
-field.user = Technician Login
-field.title = Work Order Name
-field.start_date = Start Date
-field.start_time = Start Time
-field.end_date = End Date
-field.end_time = End Time
-field.description = Notes
-
-[filemaker:ev]
-url = https://fms.example.com
-database = iPoint
-username = bridge-reader
-password = secret
-layout = Bridge Events
-kind = event
-id_field = Event ID
-id_prefix = EV-
-modified_field = Modified
-field.user = Organizer Login
-field.title = Event Name
-field.start = Start
-field.end = End
-attendees_portal = Event Attendees
-attendees_field = Event Attendees::Login
-"""
+SOURCE = WORK_ORDERS + EVENTS
 VT, GS, CR = "\x0b", "\x1d", "\r"
 
 
