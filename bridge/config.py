@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .filemaker.settings import FileMakerSettings, build_filemaker, example_section
+from .filemaker_settings import FileMakerSettings, build_filemaker, example_section
 from .schema import (
     Converter,
     build,

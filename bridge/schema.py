@@ -3,7 +3,7 @@ together), the converters, and ``build`` (one section's options into its frozen 
 options and missing required ones refused with file, section, option and value named).
 
 ``bridge.config`` assembles the sections; packages with sections of their own
-(``bridge.filemaker.settings``) use these too, so there is one way to declare an option.
+(``bridge.filemaker_settings``) use these too, so there is one way to declare an option.
 """
 
 from __future__ import annotations

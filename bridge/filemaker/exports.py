@@ -22,8 +22,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..errors import Problem, ValidationError
+from ..filemaker_settings import FileMakerSettings
 from .mapping import FileMakerRecord, to_ingest
-from .settings import FileMakerSettings
 from .values import GS, VT, ValueFormatError, clean_text, parse_timestamp, split_values
 
 MERGE_SUFFIX = ".mer"

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ..errors import Problem
+from ..filemaker_settings import FileMakerSettings
 from ..records import EventRecord
 from ..validate import validate_record
-from .settings import FileMakerSettings
 from .values import (
     ValueFormatError,
     as_text,

@@ -4,7 +4,7 @@ apart) and events (timestamps, attendees in a portal), as the demo file lays the
 from __future__ import annotations
 
 from bridge import config
-from bridge.filemaker.settings import FileMakerSettings
+from bridge.filemaker_settings import FileMakerSettings
 
 TZ = "America/Chicago"
 WORK_ORDERS = """

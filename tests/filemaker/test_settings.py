@@ -9,7 +9,7 @@ import pytest
 
 from bridge import config
 from bridge.errors import ConfigError
-from bridge.filemaker.settings import read_password
+from bridge.filemaker.password import read_password
 from tests.support import run_cli, write_config
 
 BASE = "[bridge]\ntimezone = America/Chicago\n"

@@ -14,19 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import ConfigError
-from ..schema import build, opt, to_choice, to_float, to_int, to_url
-
-if TYPE_CHECKING:
-    from ..config import Settings
+from .errors import ConfigError
+from .schema import build, opt, to_choice, to_float, to_int, to_url
 
 #: Ingest fields a ``field.`` option may map (docs/ingest.md), and the FileMaker split of times.
 MAPPABLE = (
@@ -212,37 +206,6 @@ def _check(s: FileMakerSettings, file: str, section: str) -> None:
         fail("attendees_portal and attendees_field go together", "attendees_field")
     if s.attendees_field and "attendees" in m:
         fail("attendees come from the portal or from field.attendees, not both", "field.attendees")
-
-
-def read_password(source: FileMakerSettings, settings: Settings, name: str) -> str:
-    """The source's password: the option, or the file (which must not be readable by others)."""
-    if source.password:
-        return source.password
-    path = settings.data_path(source.password_file)
-    section = f"filemaker:{name}"
-    try:
-        mode = os.stat(path).st_mode
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read {path}: {exc.strerror}",
-            file=settings.path,
-            section=section,
-            option="password_file",
-        ) from exc
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(
-            f"{path} is readable by others: chmod 600 it",
-            file=settings.path,
-            section=section,
-            option="password_file",
-        )
-    password = text.strip("\r\n")
-    if not password:
-        raise ConfigError(
-            f"{path} is empty", file=settings.path, section=section, option="password_file"
-        )
-    return password
 
 
 def example_section(name: str = "workorders") -> list[str]:
