@@ -1,0 +1,340 @@
+"""Reading one FileMaker source into the store: changes since the kept position, records named
+by key (a webhook's hint), and the deletion scan.
+
+Changes: a ``_find`` on the auto-enter modification timestamp, ``>=`` the last one read minus
+``OVERLAP``, sorted by (modified, key). Pages are walked by key set, not by a growing offset: a
+record modified while a pass pages through moves to the end of the sort order, and an offset
+would then skip the record that slid into its place. Each page's records go through
+``validate_record`` (the push API's validation) and ``EventStore.apply`` (its store), one by one
+in the sense that a bad record is skipped and reported while the rest of its page is written.
+
+Deletions: the keys of every record (``{id_field: "*"}``, large pages, no portals) against the
+store's live ids under ``id_prefix``; the gone ones are deleted unless they are more than
+``[import] max_delete_share`` of the source (the same safety valve as ``import --replace``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..errors import SafetyValveError
+from ..records import EventRecord
+from ..store import EventStore
+from ..validate import validate_record
+from .client import DataAPI
+from .state import Position, live_ids, load_position, save_position
+from .status import SourceStatus
+
+logger = logging.getLogger(__name__)
+
+OVERLAP = timedelta(seconds=1)
+"""FileMaker's timestamps have whole seconds, and several records share one."""
+MAX_BOUNDARY = 10_000
+"""Boundary records kept between polls; past this a poll simply re-reads a few records."""
+KEYS_PER_FIND = 50
+"""Keys asked for in one ``_find`` (one OR-ed query object each)."""
+
+Mapper = Callable[[Mapping[str, Any]], dict[str, object]]
+"""FileMaker record (``fieldData``, ``portalData``...) -> raw ingest record; raises
+``MappingError`` for a value it cannot read."""
+
+
+class MappingError(ValueError):
+    """A FileMaker value the map cannot read (an unreadable date, say): the record is skipped."""
+
+    def __init__(self, field: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """What the poller needs of a ``[filemaker:NAME]`` section."""
+
+    name: str
+    layout: str
+    id_field: str
+    id_prefix: str
+    modified_field: str
+    portals: tuple[str, ...] = ()
+    page_size: int = 1000
+    key_page_size: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class PassResult:
+    read: int
+    written: int
+    skipped: int
+    requests: int
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """A FileMaker timestamp as the Data API sends it: US ``MM/dd/yyyy HH:mm:ss`` by default,
+    ISO 8601 with ``dateformats=2``. No zone: it is the FileMaker host's wall clock."""
+    text = text.strip()
+    for fmt in ("%m/%d/%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %H:%M"):
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def criterion(when: datetime) -> str:
+    """``>=`` find criterion in FileMaker's default (US) format, which every server reads."""
+    return ">=" + when.strftime("%m/%d/%Y %H:%M:%S")
+
+
+def _key(record: Mapping[str, Any], id_field: str) -> str:
+    fields = record.get("fieldData")
+    value = fields.get(id_field, "") if isinstance(fields, dict) else ""
+    return str(value).strip() if value is not None else ""
+
+
+def _mod_id(record: Mapping[str, Any]) -> str:
+    return str(record.get("modId", ""))
+
+
+class SourcePoller:
+    """One source's reads. Not reentrant: the service runs one read of a source at a time."""
+
+    def __init__(
+        self,
+        spec: SourceSpec,
+        api: DataAPI,
+        store: EventStore,
+        mapper: Mapper,
+        shop_timezone: str,
+        *,
+        max_delete_share: float,
+        status: SourceStatus | None = None,
+    ) -> None:
+        self.spec = spec
+        self.api = api
+        self.store = store
+        self.mapper = mapper
+        self.tz = shop_timezone
+        self.max_delete_share = max_delete_share
+        self.status = status or SourceStatus(spec.name)
+        self._position: Position | None = None
+
+    # ------------------------------------------------------------------ records -> store
+
+    def _convert(self, record: Mapping[str, Any]) -> EventRecord | None:
+        key = _key(record, self.spec.id_field)
+        shown = key or f"recordId {record.get('recordId', '?')}"
+        if not key:
+            self.status.skip(shown, self.spec.id_field, "the key field is empty")
+            return None
+        try:
+            raw = self.mapper(record)
+        except MappingError as exc:
+            self.status.skip(shown, exc.field, exc.reason)
+            logger.warning(
+                "[filemaker:%s] skipped %s: %s: %s", self.spec.name, shown, exc.field, exc.reason
+            )
+            return None
+        event, problems = validate_record(raw, self.tz)
+        if event is None:
+            for problem in problems[:3]:
+                self.status.skip(shown, problem.field, problem.reason)
+            logger.warning(
+                "[filemaker:%s] skipped %s: %s",
+                self.spec.name,
+                shown,
+                "; ".join(str(p) for p in problems),
+            )
+        return event
+
+    async def _write(self, records: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
+        """Validate and store one page; returns (written, skipped)."""
+        events: dict[str, EventRecord] = {}
+        skipped = 0
+        for record in records:
+            event = self._convert(record)
+            if event is None:
+                skipped += 1
+            else:
+                events[event.id] = event
+        if not events:
+            return 0, skipped
+        result = await asyncio.to_thread(self.store.apply, list(events.values()))
+        written = sum(1 for o in result.outcomes if o.result in ("created", "updated"))
+        for o in result.outcomes:
+            if o.result == "stale":
+                self.status.skip(o.id, "modified", o.reason or "older than the stored record")
+        self.status.records_read += len(records)
+        self.status.records_written += written
+        if written:
+            logger.info(
+                "[filemaker:%s] wrote %d of %d records", self.spec.name, written, len(records)
+            )
+        return written, skipped
+
+    # ------------------------------------------------------------------ changes
+
+    async def position(self) -> Position:
+        if self._position is None:
+            self._position = await asyncio.to_thread(load_position, self.store, self.spec.name)
+        return self._position
+
+    async def poll(self, *, full: bool = False) -> PassResult:
+        """Read every record modified since the kept position (all of them with ``full`` or
+        when nothing was read yet), write them, and keep the new position."""
+        spec = self.spec
+        start_requests = self.api.requests
+        position = Position() if full else await self.position()
+        since = parse_timestamp(position.modified) if position.modified else None
+        boundary = position.boundary
+        floor = since - OVERLAP if since is not None else None
+        newest, newest_text = since, position.modified
+        tail: dict[str, tuple[str, datetime]] = {
+            k: (v, since) for k, v in boundary.items() if since is not None
+        }
+        read = written = skipped = 0
+        seen_at_floor = 0
+        for _ in range(10_000_000 // spec.page_size + 10):
+            query = {spec.modified_field: criterion(floor)} if floor else {spec.id_field: "*"}
+            page = await self.api.find(
+                spec.layout,
+                [query],
+                sort=[
+                    {"fieldName": spec.modified_field, "sortOrder": "ascend"},
+                    {"fieldName": spec.id_field, "sortOrder": "ascend"},
+                ],
+                offset=1 + seen_at_floor,
+                limit=spec.page_size,
+                portals=list(spec.portals),
+            )
+            fresh = []
+            stamps: list[datetime | None] = []
+            for record in page.records:
+                key = _key(record, spec.id_field)
+                text = str((record.get("fieldData") or {}).get(spec.modified_field, "") or "")
+                stamp = parse_timestamp(text) if text else None
+                stamps.append(stamp)
+                if not key or boundary.get(key) != _mod_id(record):
+                    fresh.append(record)
+                if stamp is not None and (newest is None or stamp > newest):
+                    newest, newest_text = stamp, text
+                if key and stamp is not None:
+                    tail[key] = (_mod_id(record), stamp)
+            if newest is not None:
+                cutoff = newest - OVERLAP
+                tail = {k: v for k, v in tail.items() if v[1] >= cutoff}
+            read += len(page.records)
+            w, s = await self._write(fresh)
+            written += w
+            skipped += s
+            if len(page.records) < spec.page_size:
+                break
+            # Key-set paging: go on from the last timestamp of this page, skipping the records
+            # this pass has already read at exactly that second.
+            last = stamps[-1]
+            if last is None or last == floor:
+                seen_at_floor += len(page.records)
+            else:
+                floor = last
+                seen_at_floor = sum(1 for st in stamps if st == last)
+        if len(tail) > MAX_BOUNDARY:
+            tail = dict(sorted(tail.items(), key=lambda kv: kv[1][1])[-MAX_BOUNDARY:])
+        self._position = Position(newest_text, {k: v[0] for k, v in tail.items()})
+        await asyncio.to_thread(save_position, self.store, spec.name, self._position)
+        self.status.polls += 1
+        self.status.succeeded()
+        return PassResult(read, written, skipped, self.api.requests - start_requests)
+
+    async def read_keys(self, keys: Iterable[str]) -> PassResult:
+        """Read the records with these keys now (a webhook's hint), ahead of the next poll."""
+        spec = self.spec
+        start_requests = self.api.requests
+        wanted = list(dict.fromkeys(k.strip() for k in keys if k and k.strip()))
+        read = written = skipped = 0
+        for i in range(0, len(wanted), KEYS_PER_FIND):
+            chunk = wanted[i : i + KEYS_PER_FIND]
+            page = await self.api.find(
+                spec.layout,
+                [{spec.id_field: "==" + _escape_find(k)} for k in chunk],
+                limit=len(chunk) * 2,
+                portals=list(spec.portals),
+            )
+            read += len(page.records)
+            w, s = await self._write(page.records)
+            written += w
+            skipped += s
+        return PassResult(read, written, skipped, self.api.requests - start_requests)
+
+    # ------------------------------------------------------------------ deletions
+
+    async def scan_keys(self) -> set[str]:
+        """Every key on the layout (no portals, large pages), as the bridge's ids."""
+        spec = self.spec
+        ids: set[str] = set()
+        offset = 1
+        for _ in range(10_000_000 // spec.key_page_size + 10):
+            page = await self.api.find(
+                spec.layout,
+                [{spec.id_field: "*"}],
+                sort=[{"fieldName": spec.id_field, "sortOrder": "ascend"}],
+                offset=offset,
+                limit=spec.key_page_size,
+                portals=[],
+            )
+            for record in page.records:
+                key = _key(record, spec.id_field)
+                if key:
+                    ids.add(spec.id_prefix + key)
+            offset += len(page.records)
+            if len(page.records) < spec.key_page_size:
+                break
+        return ids
+
+    async def reconcile(self, *, force: bool = False) -> int:
+        """Delete the stored records of this source that FileMaker no longer has.
+
+        Raises:
+            SafetyValveError: more than ``max_delete_share`` would go; nothing deleted (the
+                refusal is also kept on the status for the admin page).
+        """
+        present = await self.scan_keys()
+        stored = await asyncio.to_thread(lambda: list(live_ids(self.store, self.spec.id_prefix)))
+        gone = [i for i in stored if i not in present]
+        del present
+        self.status.last_reconcile = None
+        if gone and not force and len(gone) > self.max_delete_share * len(stored):
+            error = SafetyValveError(len(gone), len(stored), self.max_delete_share)
+            self.status.refused_deletion = (
+                f"refused to delete {len(gone)} of {len(stored)} records of "
+                f"[filemaker:{self.spec.name}] (more than {self.max_delete_share:.0%} gone from "
+                "FileMaker at once); check the layout's found set and account, or run "
+                f"`ipoint-bridge filemaker sync {self.spec.name} --full --force`"
+            )
+            logger.error("%s", self.status.refused_deletion)
+            raise error
+        self.status.refused_deletion = None
+        deleted = 0
+        for i in range(0, len(gone), 500):
+            result = await asyncio.to_thread(self.store.apply, [], gone[i : i + 500])
+            deleted += sum(1 for o in result.outcomes if o.result == "deleted")
+        if deleted:
+            logger.info(
+                "[filemaker:%s] deleted %d records gone from FileMaker", self.spec.name, deleted
+            )
+        self.status.records_deleted += deleted
+        self.status.last_reconcile = time.time()
+        return deleted
+
+
+def _escape_find(value: str) -> str:
+    """A key as an exact-match criterion: FileMaker's find operators in it are quoted."""
+    if any(c in value for c in '@#*"\\=<>!~.…/?'):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return value

@@ -1,0 +1,93 @@
+"""What each FileMaker source has done, for the admin page, ``/readyz`` and ``/metrics``: last
+successful read, records read and written, skipped records with their reasons, the last error
+in plain words and a refused mass deletion. In memory, owned by the source's poller (one event
+loop writes it; readers only look)."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from .errors import (
+    FieldMissing,
+    FileMakerError,
+    FileNotOpen,
+    LayoutMissing,
+    LoginFailed,
+    TooLarge,
+    Unreachable,
+)
+
+MAX_SKIPS_SHOWN = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A record left out: its FileMaker key (or recordId), the field and the reason."""
+
+    key: str
+    field: str | None
+    reason: str
+    at: float
+
+
+def explain(source: str, exc: Exception) -> str:
+    """The admin's sentence for a failure of source ``source``."""
+    if isinstance(exc, LoginFailed):
+        return (
+            f"FileMaker refused the login of [filemaker:{source}]: wrong username or password, "
+            "or the account's privilege set lacks 'Access via FileMaker Data API (fmrest)' (212)"
+        )
+    if isinstance(exc, LayoutMissing):
+        return f"[filemaker:{source}]: {exc} — create the layout or check its name (105)"
+    if isinstance(exc, FieldMissing):
+        return (
+            f"[filemaker:{source}]: {exc} — a mapped field is not on the layout (102); "
+            f"run `ipoint-bridge filemaker check {source}`"
+        )
+    if isinstance(exc, FileNotOpen):
+        return f"[filemaker:{source}]: the database is not open on FileMaker Server (802)"
+    if isinstance(exc, Unreachable):
+        return f"[filemaker:{source}]: {exc}; the bridge keeps serving what it has and retries"
+    if isinstance(exc, TooLarge):
+        return f"[filemaker:{source}]: {exc}"
+    if isinstance(exc, FileMakerError):
+        return f"[filemaker:{source}]: {exc}"
+    return f"[filemaker:{source}]: {type(exc).__name__}: {exc}"
+
+
+@dataclass(slots=True)
+class SourceStatus:
+    name: str
+    last_success: float | None = None
+    last_attempt: float | None = None
+    last_reconcile: float | None = None
+    records_read: int = 0
+    records_written: int = 0
+    records_deleted: int = 0
+    skipped_total: int = 0
+    skips: deque[Skip] = field(default_factory=lambda: deque(maxlen=MAX_SKIPS_SHOWN))
+    last_error: str | None = None
+    error_since: float | None = None
+    refused_deletion: str | None = None
+    polls: int = 0
+
+    def skip(self, key: str, field_name: str | None, reason: str) -> None:
+        self.skipped_total += 1
+        self.skips.appendleft(Skip(key, field_name, reason, time.time()))
+
+    def failed(self, message: str) -> None:
+        if self.last_error is None:
+            self.error_since = time.time()
+        self.last_error = message
+        self.last_attempt = time.time()
+
+    def succeeded(self) -> None:
+        self.last_error = None
+        self.error_since = None
+        self.last_attempt = self.last_success = time.time()
+
+    @property
+    def ok(self) -> bool:
+        return self.last_error is None and self.last_success is not None
