@@ -14,6 +14,7 @@ from ..store import EventStore
 from .admin import setup_admin
 from .api import setup_api
 from .feeds import setup_feeds
+from .filemaker import setup_filemaker
 from .health import setup_health
 from .keys import SETTINGS, STORE
 
@@ -40,6 +41,7 @@ def create_app(
     setup_feeds(app)
     setup_admin(app)
     setup_health(app)
+    setup_filemaker(app)
     if mirror and settings.google.enabled:
         from ..mirror.service import mirror_ctx
 
