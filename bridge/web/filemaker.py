@@ -10,6 +10,8 @@ found in it is read first.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -36,8 +38,6 @@ def runners(app: web.Application) -> dict[str, SourceRunner]:
 
 
 async def filemaker_ctx(app: web.Application) -> AsyncIterator[None]:
-    import asyncio
-
     settings = app[SETTINGS]
     async with aiohttp.ClientSession() as http:
         app[FILEMAKER] = build_runners(settings, app[STORE], http)
@@ -48,10 +48,8 @@ async def filemaker_ctx(app: web.Application) -> AsyncIterator[None]:
         for task in tasks:
             task.cancel()
         for task in tasks:
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
         for runner in app[FILEMAKER].values():
             await runner.close()
 
