@@ -28,6 +28,7 @@ from ..records import EventRecord
 from ..store import EventStore
 from ..validate import validate_record
 from .client import DataAPI
+from .errors import FieldMissing
 from .state import Position, live_ids, load_position, save_position
 from .status import SourceStatus
 
@@ -64,6 +65,10 @@ class SourceSpec:
     id_prefix: str
     modified_field: str
     portals: tuple[str, ...] = ()
+    required_fields: tuple[str, ...] = ()
+    """FileMaker fields the map reads from the layout itself."""
+    portal_fields: tuple[str, ...] = ()
+    """``Table::Field`` names the map reads from the portal (``portals[0]``)."""
     page_size: int = 1000
     key_page_size: int = 10_000
 
@@ -178,6 +183,37 @@ class SourcePoller:
                 "[filemaker:%s] wrote %d of %d records", self.spec.name, written, len(records)
             )
         return written, skipped
+
+    async def verify(self) -> None:
+        """Check the layout against the map (one metadata request), so a field missing from
+        the layout is named at once instead of every record being skipped for it.
+
+        Raises:
+            LayoutMissing: 105; FieldMissing: a mapped field or the portal is not there."""
+        spec = self.spec
+        info = await self.api.layout(spec.layout)
+        missing = [f for f in spec.required_fields if f not in info.fields]
+        if missing:
+            raise FieldMissing(
+                f"field {', '.join(repr(f) for f in missing)} is not on layout {spec.layout!r} "
+                f"(it has: {', '.join(info.fields)})",
+                code="102",
+            )
+        for portal in spec.portals:
+            fields = info.portals.get(portal)
+            if fields is None:
+                raise FieldMissing(
+                    f"portal {portal!r} is not on layout {spec.layout!r} "
+                    f"(portals: {', '.join(info.portals) or 'none'})",
+                    code="102",
+                )
+            lacking = [f for f in spec.portal_fields if f not in fields]
+            if lacking:
+                raise FieldMissing(
+                    f"field {', '.join(repr(f) for f in lacking)} is not in portal {portal!r} "
+                    f"(it has: {', '.join(fields)})",
+                    code="102",
+                )
 
     # ------------------------------------------------------------------ changes
 

@@ -35,6 +35,7 @@ class SourceRunner:
         self.hinted: list[str] = []
         self.next_reconcile = time.monotonic() + reconcile_s
         self._failures = 0
+        self._verified = False
         self.passes = 0
         """Completed loop turns (a test or bench waits on it instead of sleeping)."""
 
@@ -57,6 +58,9 @@ class SourceRunner:
         cancellation; failures land on the status."""
         keys, self.hinted = self.hinted, []
         try:
+            if not self._verified:
+                await self.poller.verify()
+                self._verified = True
             if keys:
                 await self.poller.read_keys(keys)
             await self.poller.poll()
@@ -74,6 +78,7 @@ class SourceRunner:
             self.passes += 1
 
     def _fail(self, exc: Exception) -> None:
+        self._verified = False  # the layout may be what changed: check it again first
         message = explain(self.name, exc)
         if message != self.status.last_error:
             logger.warning("%s", message)
