@@ -143,9 +143,14 @@ class DataAPI:
                 length = response.content_length
                 if length is not None and length > self._max:
                     raise TooLarge(f"FileMaker sent {length} bytes (limit {self._max})")
-                raw = await response.content.read(self._max + 1)
-                if len(raw) > self._max:
-                    raise TooLarge(f"FileMaker sent more than {self._max} bytes")
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.content.iter_chunked(1 << 16):
+                    size += len(chunk)
+                    if size > self._max:
+                        raise TooLarge(f"FileMaker sent more than {self._max} bytes")
+                    chunks.append(chunk)
+                raw = b"".join(chunks)
                 logger.debug("%s %s: HTTP %d", method, shown, response.status)
                 status, answer_headers = response.status, response.headers
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:

@@ -87,11 +87,16 @@ async def webhook(request: web.Request) -> web.Response:
         return web.json_response(
             {"error": f"webhook body over {WEBHOOK_MAX_BYTES} bytes"}, status=413
         )
-    raw = await request.content.read(WEBHOOK_MAX_BYTES + 1)
-    if len(raw) > WEBHOOK_MAX_BYTES:
-        return web.json_response(
-            {"error": f"webhook body over {WEBHOOK_MAX_BYTES} bytes"}, status=413
-        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(1 << 14):
+        size += len(chunk)
+        if size > WEBHOOK_MAX_BYTES:
+            return web.json_response(
+                {"error": f"webhook body over {WEBHOOK_MAX_BYTES} bytes"}, status=413
+            )
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     payload: Any = None
     if raw.strip():
         try:

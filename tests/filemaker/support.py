@@ -23,7 +23,7 @@ from filemaker_emulator.testing import EmulatorThread
 
 from bridge import config
 from bridge.filemaker.poller import SourcePoller
-from bridge.filemaker.sources import build_poller
+from bridge.filemaker.sources import build_poller  # noqa
 from bridge.filemaker.state import migrate
 from bridge.runtime import open_store
 from bridge.store import EventStore
@@ -87,9 +87,7 @@ reconcile_minutes = 15
 
 def write_ini(folder: Path, body: str, *, head: str = "") -> Path:
     path = folder / "bridge.ini"
-    path.write_text(
-        f"[bridge]\ntimezone = {TZ}\ndata_dir = data\n{head}{body}", encoding="utf-8"
-    )
+    path.write_text(f"[bridge]\ntimezone = {TZ}\ndata_dir = data\n{head}{body}", encoding="utf-8")
     path.chmod(0o600)
     return path
 

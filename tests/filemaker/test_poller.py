@@ -79,7 +79,14 @@ def test_a_change_is_read_and_an_idle_poll_costs_one_find(
             await p.poll()
             idle = await p.poll()
             fm.advance(3)
-            fm.load("Work Orders", [work_order(9001, dt.date(2026, 12, 24), **{"Work Order Name": "Christmas Eve call"})])
+            fm.load(
+                "Work Orders",
+                [
+                    work_order(
+                        9001, dt.date(2026, 12, 24), **{"Work Order Name": "Christmas Eve call"}
+                    )
+                ],
+            )
             changed = await p.poll()
             idle_again = await p.poll()
             return idle, changed, idle_again
@@ -148,9 +155,7 @@ def test_unreadable_date_in_a_text_field_is_skipped(tmp_path: Path) -> None:
     assert table is not None
     texty = dataclasses.replace(
         table,
-        fields=tuple(
-            FieldSpec(f.name) if f.name == "Start Date" else f for f in table.fields
-        ),
+        fields=tuple(FieldSpec(f.name) if f.name == "Start Date" else f for f in table.fields),
     )
     spec = dataclasses.replace(
         IPOINT_FILE,
@@ -160,7 +165,11 @@ def test_unreadable_date_in_a_text_field_is_skipped(tmp_path: Path) -> None:
         day = dt.date(2026, 12, 3)
         fm.load(
             "Work Orders",
-            [work_order(1, day), work_order(2, day, **{"Start Date": "next Tuesday"}), work_order(3, day)],
+            [
+                work_order(1, day),
+                work_order(2, day, **{"Start Date": "next Tuesday"}),
+                work_order(3, day),
+            ],
         )
         ini = write_ini(tmp_path, work_orders_ini(fm.base_url))
         with opened(ini) as (settings, store):
@@ -189,9 +198,13 @@ def test_dst_wall_times_follow_the_push_api_rule(fm: EmulatorThread, tmp_path: P
         with_poller(settings, store, "workorders", lambda p: p.poll())
         utc = dt.UTC
         # 02:30 does not exist on 2027-03-14 in Chicago: read with the offset before the gap.
-        assert _record(store, "WO-1").start.astimezone(utc) == dt.datetime(2027, 3, 14, 8, 30, tzinfo=utc)
+        assert _record(store, "WO-1").start.astimezone(utc) == dt.datetime(
+            2027, 3, 14, 8, 30, tzinfo=utc
+        )
         # 01:30 happens twice on 2027-11-07: the first one (daylight time).
-        assert _record(store, "WO-2").start.astimezone(utc) == dt.datetime(2027, 11, 7, 6, 30, tzinfo=utc)
+        assert _record(store, "WO-2").start.astimezone(utc) == dt.datetime(
+            2027, 11, 7, 6, 30, tzinfo=utc
+        )
 
 
 def test_portal_attendees_become_the_events_attendees(fm: EmulatorThread, tmp_path: Path) -> None:
@@ -231,7 +244,9 @@ def _delete_records(fm: EmulatorThread, numbers: list[int]) -> None:
             s.delete_by_key("Bridge Work Orders", "Work Order ID", str(n))
 
 
-def test_deletions_follow_and_a_mass_deletion_is_refused(fm: EmulatorThread, tmp_path: Path) -> None:
+def test_deletions_follow_and_a_mass_deletion_is_refused(
+    fm: EmulatorThread, tmp_path: Path
+) -> None:
     load_work_orders(fm, 40)
     ini = write_ini(tmp_path, work_orders_ini(fm.base_url))
     with opened(ini) as (settings, store):
