@@ -18,26 +18,15 @@ from ..validate import validate_record
 from .core import load_settings
 
 
-def _required_fields(fm: Any) -> list[str]:
-    """Every FileMaker field of the map that must be on the layout itself (portal fields are
-    checked against the portal)."""
-    names = [fm.id_field, fm.modified_field, *fm.fields.values()]
-    portal_prefix = f"{fm.attendees_portal}::" if fm.attendees_portal else None
-    out: list[str] = []
-    for name in names:
-        if name and name not in out and not (portal_prefix and name.startswith(portal_prefix)):
-            out.append(name)
-    return out
-
-
 async def _check(args: argparse.Namespace) -> int:
     from ..filemaker.poller import MappingError
-    from ..filemaker.sources import api_of, mapper_of, section
+    from ..filemaker.mapping import make_mapper
+    from ..filemaker.sources import api_of, section, spec_of
 
     settings = load_settings(args)
     fm = section(settings, args.name)
     async with aiohttp.ClientSession() as http:
-        api = api_of(settings, fm, http)
+        api = api_of(settings, args.name, fm, http)
         try:
             await api.login()
             print(f"login: OK ({fm.username} on {fm.url}, database {fm.database})")
@@ -46,7 +35,8 @@ async def _check(args: argparse.Namespace) -> int:
                 f"layout {fm.layout!r}: {len(layout.fields)} fields, portals: "
                 + (", ".join(layout.portals) or "none")
             )
-            missing = [f for f in _required_fields(fm) if f not in layout.fields]
+            spec = spec_of(args.name, fm)
+            missing = [f for f in spec.required_fields if f not in layout.fields]
             problems = 0
             for name in missing:
                 problems += 1
@@ -81,7 +71,7 @@ async def _check(args: argparse.Namespace) -> int:
                 return 0
             record = page.records[0]
             try:
-                raw = mapper_of(settings, fm)(record)
+                raw = make_mapper(fm, settings.bridge.timezone)(record)
             except MappingError as exc:
                 print(f"record {record.get('recordId')}: field {exc.field!r}: {exc.reason}")
                 return 1

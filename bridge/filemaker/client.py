@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -102,12 +103,14 @@ class DataAPI:
         *,
         max_answer_bytes: int = 64 * 1024 * 1024,
         timeout_s: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._http = http
         self._base = f"{url.rstrip('/')}{ROOT}/databases/{quote(database, safe='')}"
         self._auth = aiohttp.BasicAuth(username, password)
         self._max = max_answer_bytes
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
         self._token: str | None = None
         self._used = 0.0
         self.requests = 0
@@ -139,6 +142,7 @@ class DataAPI:
                 headers=headers,
                 auth=auth,
                 timeout=self._timeout,
+                ssl=self._ssl,
             ) as response:
                 length = response.content_length
                 if length is not None and length > self._max:

@@ -2,7 +2,7 @@
 by key (a webhook's hint), and the deletion scan.
 
 Changes: a ``_find`` on the auto-enter modification timestamp, ``>=`` the last one read minus
-``OVERLAP``, sorted by (modified, key). Pages are walked by key set, not by a growing offset: a
+the overlap, sorted by (modified, key). Pages are walked by key set, not by a growing offset: a
 record modified while a pass pages through moves to the end of the sort order, and an offset
 would then skip the record that slid into its place. Each page's records go through
 ``validate_record`` (the push API's validation) and ``EventStore.apply`` (its store), one by one
@@ -34,8 +34,6 @@ from .status import SourceStatus
 
 logger = logging.getLogger(__name__)
 
-OVERLAP = timedelta(seconds=1)
-"""FileMaker's timestamps have whole seconds, and several records share one."""
 MAX_BOUNDARY = 10_000
 """Boundary records kept between polls; past this a poll simply re-reads a few records."""
 KEYS_PER_FIND = 50
@@ -71,6 +69,13 @@ class SourceSpec:
     """``Table::Field`` names the map reads from the portal (``portals[0]``)."""
     page_size: int = 1000
     key_page_size: int = 10_000
+    overlap_s: int = 10
+    """Each poll reads again from this long before the newest timestamp read (several records
+    share a second; a write may commit a little after its timestamp)."""
+
+    @property
+    def overlap(self) -> timedelta:
+        return timedelta(seconds=self.overlap_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +235,7 @@ class SourcePoller:
         position = Position() if full else await self.position()
         since = parse_timestamp(position.modified) if position.modified else None
         boundary = position.boundary
-        floor = since - OVERLAP if since is not None else None
+        floor = since - spec.overlap if since is not None else None
         newest, newest_text = since, position.modified
         tail: dict[str, tuple[str, datetime]] = {
             k: (v, since) for k, v in boundary.items() if since is not None
@@ -264,7 +269,7 @@ class SourcePoller:
                 if key and stamp is not None:
                     tail[key] = (_mod_id(record), stamp)
             if newest is not None:
-                cutoff = newest - OVERLAP
+                cutoff = newest - spec.overlap
                 tail = {k: v for k, v in tail.items() if v[1] >= cutoff}
             read += len(page.records)
             w, s = await self._write(fresh)

@@ -1,9 +1,9 @@
 """From ``[filemaker:NAME]`` settings to running parts: the Data API client, the poller with the
-section's field map, and its loop. The one place the FileMaker package reads the config."""
+section's field map, and its loop. The one place the connector reads the config."""
 
 from __future__ import annotations
 
-from typing import Any
+import ssl
 
 import aiohttp
 
@@ -11,12 +11,17 @@ from ..config import Settings
 from ..errors import ConfigError
 from ..store import EventStore
 from .client import DataAPI
-from .poller import Mapper, SourcePoller, SourceSpec
+from .mapping import make_mapper
+from .poller import SourcePoller, SourceSpec
 from .service import SourceRunner
+from .settings import FileMakerSettings, read_password
 from .state import migrate
 
+KEY_PAGE_SIZE = 10_000
+"""Keys per request in the deletion scan: a key-only read is small, so pages can be large."""
 
-def section(settings: Settings, name: str) -> Any:
+
+def section(settings: Settings, name: str) -> FileMakerSettings:
     """The settings of ``[filemaker:NAME]``; ``ConfigError`` naming the sections there are."""
     sources = settings.filemaker
     if name not in sources:
@@ -25,28 +30,39 @@ def section(settings: Settings, name: str) -> Any:
     return sources[name]
 
 
-def spec_of(name: str, fm: Any) -> SourceSpec:
-    portals = (fm.attendees_portal,) if fm.attendees_portal else ()
+def spec_of(name: str, fm: FileMakerSettings) -> SourceSpec:
+    portal_fields = (fm.attendees_field,) if fm.attendees_field else ()
     return SourceSpec(
         name=name,
         layout=fm.layout,
         id_field=fm.id_field,
         id_prefix=fm.id_prefix,
         modified_field=fm.modified_field,
-        portals=portals,
+        portals=(fm.attendees_portal,) if fm.attendees_portal else (),
+        required_fields=fm.filemaker_fields(),
+        portal_fields=portal_fields,
         page_size=fm.page_size,
-        key_page_size=fm.key_page_size,
+        key_page_size=max(fm.page_size, KEY_PAGE_SIZE),
+        overlap_s=fm.overlap_seconds,
     )
 
 
-def mapper_of(settings: Settings, fm: Any) -> Mapper:
-    from .mapping import make_mapper
-
-    return make_mapper(fm, settings.bridge.timezone)
-
-
-def api_of(settings: Settings, fm: Any, http: aiohttp.ClientSession) -> DataAPI:
-    return DataAPI(http, fm.url, fm.database, fm.username, fm.secret(settings))
+def api_of(
+    settings: Settings, name: str, fm: FileMakerSettings, http: aiohttp.ClientSession
+) -> DataAPI:
+    context = None
+    if fm.ca_file:
+        context = ssl.create_default_context(cafile=str(settings.data_path(fm.ca_file)))
+    return DataAPI(
+        http,
+        fm.url,
+        fm.database,
+        fm.username,
+        read_password(fm, settings, name),
+        max_answer_bytes=fm.max_response_bytes,
+        timeout_s=fm.timeout_seconds,
+        ssl_context=context,
+    )
 
 
 def build_poller(
@@ -55,11 +71,11 @@ def build_poller(
     fm = section(settings, name)
     return SourcePoller(
         spec_of(name, fm),
-        api_of(settings, fm, http),
+        api_of(settings, name, fm, http),
         store,
-        mapper_of(settings, fm),
+        make_mapper(fm, settings.bridge.timezone),
         settings.bridge.timezone,
-        max_delete_share=settings.import_.max_delete_share,
+        max_delete_share=fm.max_delete_share,
     )
 
 
@@ -69,11 +85,11 @@ def build_runners(
     """One loop per configured source (none without ``[filemaker:*]`` sections)."""
     if settings.filemaker:
         migrate(store)
-    out = {}
-    for name, fm in settings.filemaker.items():
-        out[name] = SourceRunner(
+    return {
+        name: SourceRunner(
             build_poller(settings, name, store, http),
-            poll_s=float(fm.poll_seconds),
-            reconcile_s=float(fm.reconcile_minutes) * 60.0,
+            poll_s=fm.poll_seconds,
+            reconcile_s=fm.reconcile_minutes * 60.0,
         )
-    return out
+        for name, fm in settings.filemaker.items()
+    }

@@ -23,7 +23,7 @@ from filemaker_emulator.testing import EmulatorThread
 
 from bridge import config
 from bridge.filemaker.poller import SourcePoller
-from bridge.filemaker.sources import build_poller  # noqa
+from bridge.filemaker.sources import build_poller
 from bridge.filemaker.state import migrate
 from bridge.runtime import open_store
 from bridge.store import EventStore
