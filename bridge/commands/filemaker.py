@@ -19,8 +19,8 @@ from .core import load_settings
 
 
 async def _check(args: argparse.Namespace) -> int:
-    from ..filemaker.poller import MappingError
     from ..filemaker.mapping import make_mapper
+    from ..filemaker.poller import MappingError
     from ..filemaker.sources import api_of, section, spec_of
 
     settings = load_settings(args)
@@ -117,7 +117,10 @@ async def _sync(args: argparse.Namespace) -> int:
 
 def webhook_body(settings: Any, name: str, fm: Any, table: str, show_token: bool) -> dict[str, Any]:
     base = settings.bridge.base_url or f"http://{settings.web.host}:{settings.web.port}"
-    token = settings.web.ingest_token if show_token else "<[web] ingest_token>"
+    if fm.webhook_token:
+        token = fm.webhook_token if show_token else f"<webhook_token of [filemaker:{name}]>"
+    else:
+        token = settings.web.ingest_token if show_token else "<[web] ingest_token>"
     return {
         "webhook": f"{base.rstrip('/')}/api/v1/filemaker/{name}/webhook",
         "headers": {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},

@@ -1,17 +1,18 @@
 """The FileMaker sources in the web server: their loops as a ``cleanup_ctx`` background task,
 the webhook FileMaker Server calls, and their lines in ``/readyz`` and ``/metrics``.
 
-``POST /api/v1/filemaker/{name}/webhook`` sits under the push API's prefix, so the bearer-token
-middleware answers before any of it runs. Claris does not specify the webhook's payload
-(FileMaker Server 22.0.4+ sends the ``select``-ed fields of the changed records): any JSON body up
-to ``WEBHOOK_MAX_BYTES`` is taken as "read now", and every value under the source's key field
-found in it is read first.
+``POST /api/v1/filemaker/{name}/webhook`` takes the source's ``webhook_token`` (or, without
+one, the push API's ``[web] ingest_token``) as a bearer token, checked before anything else.
+Claris does not specify the webhook's payload (FileMaker Server 22.0.4+ sends the ``select``-ed
+fields of the changed records): any JSON body up to ``WEBHOOK_MAX_BYTES`` is taken as "read
+now", and every value under the source's key field found in it is read first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -78,8 +79,33 @@ def hinted_keys(payload: Any, id_field: str) -> list[str]:
     return list(out)
 
 
+def _authorized(request: web.Request, name: str) -> web.Response | None:
+    """None when the bearer token is the source's ``webhook_token`` (or, without one, the push
+    API's ``[web] ingest_token``); else the 401/403 answer. Checked before anything else."""
+    settings = request.app[SETTINGS]
+    source = settings.filemaker.get(name)
+    token = (source.webhook_token if source else "") or settings.web.ingest_token
+    if not token:
+        return web.json_response(
+            {"error": "webhooks are disabled: set [web] ingest_token or webhook_token"}, status=403
+        )
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    ):
+        return web.json_response(
+            {"error": "missing or wrong bearer token"},
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="ipoint-bridge"'},
+        )
+    return None
+
+
 async def webhook(request: web.Request) -> web.Response:
     name = request.match_info["name"]
+    refused = _authorized(request, name)
+    if refused is not None:
+        return refused
     runner = runners(request.app).get(name)
     if runner is None:
         return web.json_response({"error": f"no FileMaker source [filemaker:{name}]"}, status=404)
