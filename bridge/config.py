@@ -10,101 +10,47 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from .errors import ConfigError
-from .timeutil import zone
+from .filemaker.settings import FileMakerSettings, build_filemaker, example_section
+from .schema import (
+    Converter,
+    build,
+    opt,
+    to_bool,
+    to_choice,
+    to_color,
+    to_emails,
+    to_float,
+    to_int,
+    to_list,
+    to_login,
+    to_url,
+    to_zone,
+)
 
-Converter = Callable[[str], Any]
-
-
-def opt(default: Any, help: str, convert: Converter = str, *, required: bool = False) -> Any:
-    """A schema option: default, help and converter together."""
-    return field(default=default, metadata={"help": help, "convert": convert, "required": required})
-
-
-def to_bool(text: str) -> bool:
-    value = text.strip().lower()
-    if value in ("1", "yes", "true", "on"):
-        return True
-    if value in ("0", "no", "false", "off"):
-        return False
-    raise ValueError("expected yes or no")
-
-
-def to_int(lo: int, hi: int) -> Converter:
-    def convert(text: str) -> int:
-        value = int(text.strip())
-        if not lo <= value <= hi:
-            raise ValueError(f"expected a whole number from {lo} to {hi}")
-        return value
-
-    return convert
-
-
-def to_float(lo: float, hi: float) -> Converter:
-    def convert(text: str) -> float:
-        value = float(text.strip())
-        if not lo <= value <= hi:
-            raise ValueError(f"expected a number from {lo} to {hi}")
-        return value
-
-    return convert
-
-
-def to_choice(*choices: str) -> Converter:
-    def convert(text: str) -> str:
-        value = text.strip().lower()
-        if value not in choices:
-            raise ValueError("expected one of " + ", ".join(choices))
-        return value
-
-    return convert
-
-
-def to_zone(text: str) -> str:
-    name = text.strip()
-    zone(name)
-    return name
-
-
-def to_url(text: str) -> str:
-    value = text.strip().rstrip("/")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("expected an http:// or https:// URL")
-    return value
-
-
-def to_list(text: str) -> tuple[str, ...]:
-    return tuple(x for x in (p.strip() for p in re.split(r"[,\s]+", text)) if x)
-
-
-def to_emails(text: str) -> tuple[str, ...]:
-    items = to_list(text)
-    for item in items:
-        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", item):
-            raise ValueError(f"{item!r} is not an e-mail address")
-    return items
-
-
-def to_color(text: str) -> str:
-    value = text.strip()
-    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
-        raise ValueError("expected a colour like #1E88E5")
-    return value.upper()
-
-
-def to_login(text: str) -> str:
-    value = text.strip()
-    if not re.fullmatch(r"[A-Za-z0-9._@-]{1,64}", value):
-        raise ValueError("expected a login of letters, digits, . _ @ -")
-    return value
+__all__ = [
+    "Converter",
+    "FileMakerSettings",
+    "Settings",
+    "load",
+    "opt",
+    "parse",
+    "to_bool",
+    "to_choice",
+    "to_color",
+    "to_emails",
+    "to_float",
+    "to_int",
+    "to_list",
+    "to_login",
+    "to_url",
+    "to_zone",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +272,8 @@ class Settings:
     admin: AdminSettings = field(default_factory=AdminSettings)
     calendars: Mapping[str, CalendarSettings] = field(default_factory=dict)
     sources: Mapping[str, SourceSettings] = field(default_factory=dict)
+    filemaker: Mapping[str, FileMakerSettings] = field(default_factory=dict)
+    """[filemaker:NAME] sources, by NAME."""
     path: str | None = None
     """The file these settings were read from."""
 
@@ -345,31 +293,6 @@ class Settings:
         return self.caldav.base_url or f"http://{self.caldav.host}:{self.caldav.port}"
 
 
-def _build(cls: type, items: Mapping[str, str], file: str, section: str) -> Any:
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    for key in items:
-        if key not in fields:
-            known = ", ".join(sorted(fields))
-            raise ConfigError(
-                f"unknown option (known: {known})", file=file, section=section, option=key
-            )
-    values: dict[str, Any] = {}
-    for name, f in fields.items():
-        if name in items:
-            raw = items[name]
-            try:
-                values[name] = f.metadata["convert"](raw)
-            except ValueError as exc:
-                raise ConfigError(
-                    str(exc), file=file, section=section, option=name, value=raw
-                ) from exc
-        elif f.metadata.get("required"):
-            raise ConfigError(
-                "is required: " + f.metadata["help"], file=file, section=section, option=name
-            )
-    return cls(**values)
-
-
 def parse(text: str, file: str = "<string>") -> Settings:
     """Read one INI text into settings; ``ConfigError`` on the first fault."""
     parser = configparser.ConfigParser(interpolation=None, default_section="\x00none")
@@ -381,24 +304,30 @@ def parse(text: str, file: str = "<string>") -> Settings:
     parts: dict[str, Any] = {}
     calendars: dict[str, CalendarSettings] = {}
     sources: dict[str, SourceSettings] = {}
+    filemaker: dict[str, FileMakerSettings] = {}
     for section in parser.sections():
         items = dict(parser.items(section))
         if section in SECTIONS:
             key = "import_" if section == "import" else section
-            parts[key] = _build(SECTIONS[section], items, file, section)
+            parts[key] = build(SECTIONS[section], items, file, section)
             continue
         prefix, sep, name = section.partition(":")
+        if sep and prefix == "filemaker" and name.strip():
+            filemaker[name.strip()] = build_filemaker(items, file, section)
+            continue
         if sep and prefix in PATTERNS and name.strip():
-            built = _build(PATTERNS[prefix], items, file, section)
+            built = build(PATTERNS[prefix], items, file, section)
             (calendars if prefix == "calendar" else sources)[name.strip()] = built
             continue
-        known = ", ".join([*SECTIONS, "calendar:LOGIN", "mirror:NAME"])
+        known = ", ".join([*SECTIONS, "calendar:LOGIN", "mirror:NAME", "filemaker:NAME"])
         raise ConfigError(f"unknown section (known: {known})", file=file, section=section)
     if "bridge" not in parts:
         raise ConfigError(
             "section [bridge] with 'timezone' is required", file=file, section="bridge"
         )
-    settings = Settings(**parts, calendars=calendars, sources=sources, path=file)
+    settings = Settings(
+        **parts, calendars=calendars, sources=sources, filemaker=filemaker, path=file
+    )
     _check(settings, file)
     return settings
 
@@ -473,4 +402,5 @@ def example() -> str:
             prefix = "" if f.metadata.get("required") and not pattern else ";"
             out.append(f"{prefix}{f.name} = {text}".rstrip())
         out.append("")
+    out += example_section()
     return "\n".join(out)
