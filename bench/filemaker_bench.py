@@ -39,9 +39,10 @@ from filemaker_emulator.testing import EmulatorThread
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bridge.filemaker.mapping import make_mapper  # noqa: E402
+
 from bridge import config  # noqa: E402
 from bridge.caldav.htpasswd import set_password  # noqa: E402
-from bridge.filemaker.mapping import make_mapper  # noqa: E402
 from bridge.filemaker.poller import SourcePoller  # noqa: E402
 from bridge.filemaker.sources import build_poller  # noqa: E402
 from bridge.filemaker.state import migrate  # noqa: E402
