@@ -88,7 +88,7 @@ class SourceRunner:
     def delay(self) -> float:
         if not self._failures:
             return self.poll_s
-        return min(MAX_BACKOFF_S, self.poll_s * 2 ** min(self._failures, 10))
+        return min(MAX_BACKOFF_S, self.poll_s * float(2 ** min(self._failures, 10)))
 
     async def run(self) -> None:
         while True:
