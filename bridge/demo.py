@@ -65,7 +65,7 @@ def _hash(password: str) -> str:
 
 
 def _filemaker_sections(url: str) -> str:
-    """The demo file's two layouts as sources: what an admin writes for iPoint (docs/filemaker.md)."""
+    """The demo file's two layouts as sources, as an admin writes them (docs/filemaker.md)."""
     return f"""
 [filemaker:workorders]
 ; iPoint's work orders, read from FileMaker Server's Data API (here: the local emulator).
@@ -282,9 +282,9 @@ read from FileMaker, {written} pushed.
         for login, token in feeds.items():
             print(f"                  {login}: {web_url}/feeds/{token}.ics")
         print(
-            f"""  FileMaker       http://127.0.0.1:{filemaker_port} (Data API emulator; database {FM_DATABASE},
-                  login {FM_USERNAME} / {FM_PASSWORD}); the bridge reads it every
-                  2 s ([filemaker:workorders], [filemaker:events] in the config file)
+            f"""  FileMaker       http://127.0.0.1:{filemaker_port} (Data API emulator;
+                  database {FM_DATABASE}, login {FM_USERNAME} / {FM_PASSWORD});
+                  the bridge reads it every 2 s ([filemaker:*] in the config file)
   Push API        curl -X PUT -H 'Authorization: Bearer {data["ingest_token"]}' \\
                     -d '{{"user":"chris","title":"New job",'\\
 '"start":"2026-12-01T09:00","end":"2026-12-01T10:00"}}' \\
