@@ -14,14 +14,11 @@ import aiohttp
 
 from ..records import to_json_dict
 from ..runtime import open_store
-from ..validate import validate_record
 from .core import load_settings
 
 
 async def _check(args: argparse.Namespace) -> int:
-    from ..filemaker.mapping import make_mapper
-    from ..filemaker.poller import MappingError
-    from ..filemaker.sources import api_of, section, spec_of
+    from ..filemaker.sources import api_of, reader_of, section, spec_of
 
     settings = load_settings(args)
     fm = section(settings, args.name)
@@ -70,12 +67,7 @@ async def _check(args: argparse.Namespace) -> int:
                 print("no records on the layout yet")
                 return 0
             record = page.records[0]
-            try:
-                raw = make_mapper(fm, settings.bridge.timezone)(record)
-            except MappingError as exc:
-                print(f"record {record.get('recordId')}: field {exc.field!r}: {exc.reason}")
-                return 1
-            event, found = validate_record(raw, settings.bridge.timezone)
+            event, found = reader_of(settings, fm)(record)
             if event is None:
                 for problem in found:
                     print(f"record {record.get('recordId')}: {problem}")

@@ -4,13 +4,13 @@ by key (a webhook's hint), and the deletion scan.
 Changes: a ``_find`` on the auto-enter modification timestamp, ``>=`` the last one read minus
 the overlap, sorted by (modified, key). Pages are walked by key set, not by a growing offset: a
 record modified while a pass pages through moves to the end of the sort order, and an offset
-would then skip the record that slid into its place. Each page's records go through
-``validate_record`` (the push API's validation) and ``EventStore.apply`` (its store), one by one
-in the sense that a bad record is skipped and reported while the rest of its page is written.
+would then skip the record that slid into its place. Each page's records go through the field
+map and the push API's validation (``mapping.read_record``) and ``EventStore.apply`` (its
+store); a bad record is skipped and reported while the rest of its page is written.
 
 Deletions: the keys of every record (``{id_field: "*"}``, large pages, no portals) against the
-store's live ids under ``id_prefix``; the gone ones are deleted unless they are more than
-``[import] max_delete_share`` of the source (the same safety valve as ``import --replace``).
+store's live ids under ``id_prefix``; the gone ones are deleted unless they are more than the
+source's ``max_delete_share`` (the same refusal as ``import --replace``'s safety valve).
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..errors import SafetyValveError
+from ..errors import Problem, SafetyValveError
 from ..records import EventRecord
 from ..store import EventStore
-from ..validate import validate_record
 from .client import DataAPI
 from .errors import FieldMissing
 from .state import Position, live_ids, load_position, save_position
@@ -39,18 +38,9 @@ MAX_BOUNDARY = 10_000
 KEYS_PER_FIND = 50
 """Keys asked for in one ``_find`` (one OR-ed query object each)."""
 
-Mapper = Callable[[Mapping[str, Any]], dict[str, object]]
-"""FileMaker record (``fieldData``, ``portalData``...) -> raw ingest record; raises
-``MappingError`` for a value it cannot read."""
-
-
-class MappingError(ValueError):
-    """A FileMaker value the map cannot read (an unreadable date, say): the record is skipped."""
-
-    def __init__(self, field: str | None, reason: str) -> None:
-        super().__init__(reason)
-        self.field = field
-        self.reason = reason
+Reader = Callable[[Mapping[str, Any]], tuple[EventRecord | None, list[Problem]]]
+"""One Data API record (``fieldData``, ``portalData``...) -> the validated record, or None and
+the problems found (``mapping.read_record``: the field map, then the push API's validation)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +111,7 @@ class SourcePoller:
         spec: SourceSpec,
         api: DataAPI,
         store: EventStore,
-        mapper: Mapper,
-        shop_timezone: str,
+        reader: Reader,
         *,
         max_delete_share: float,
         status: SourceStatus | None = None,
@@ -130,8 +119,7 @@ class SourcePoller:
         self.spec = spec
         self.api = api
         self.store = store
-        self.mapper = mapper
-        self.tz = shop_timezone
+        self.reader = reader
         self.max_delete_share = max_delete_share
         self.status = status or SourceStatus(spec.name)
         self._position: Position | None = None
@@ -139,28 +127,17 @@ class SourcePoller:
     # ------------------------------------------------------------------ records -> store
 
     def _convert(self, record: Mapping[str, Any]) -> EventRecord | None:
-        key = _key(record, self.spec.id_field)
-        shown = key or f"recordId {record.get('recordId', '?')}"
-        if not key:
-            self.status.skip(shown, self.spec.id_field, "the key field is empty")
-            return None
-        try:
-            raw = self.mapper(record)
-        except MappingError as exc:
-            self.status.skip(shown, exc.field, exc.reason)
-            logger.warning(
-                "[filemaker:%s] skipped %s: %s: %s", self.spec.name, shown, exc.field, exc.reason
-            )
-            return None
-        event, problems = validate_record(raw, self.tz)
+        event, problems = self.reader(record)
         if event is None:
+            key = _key(record, self.spec.id_field)
+            shown = self.spec.id_prefix + key if key else f"recordId {record.get('recordId', '?')}"
             for problem in problems[:3]:
                 self.status.skip(shown, problem.field, problem.reason)
             logger.warning(
                 "[filemaker:%s] skipped %s: %s",
                 self.spec.name,
                 shown,
-                "; ".join(str(p) for p in problems),
+                "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason for p in problems),
             )
         return event
 

@@ -4,15 +4,18 @@ section's field map, and its loop. The one place the connector reads the config.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
 
 from ..config import Settings
-from ..errors import ConfigError
+from ..errors import ConfigError, Problem
+from ..records import EventRecord
 from ..store import EventStore
 from .client import DataAPI
-from .mapping import make_mapper
-from .poller import SourcePoller, SourceSpec
+from .mapping import FileMakerRecord, read_record
+from .poller import Reader, SourcePoller, SourceSpec
 from .service import SourceRunner
 from .settings import FileMakerSettings, read_password
 from .state import migrate
@@ -65,6 +68,16 @@ def api_of(
     )
 
 
+def reader_of(settings: Settings, fm: FileMakerSettings) -> Reader:
+    """The source's field map and the push API's validation, for one Data API record."""
+    tz = settings.bridge.timezone
+
+    def read(data: Mapping[str, Any]) -> tuple[EventRecord | None, list[Problem]]:
+        return read_record(FileMakerRecord.from_data_api(data), fm, tz)
+
+    return read
+
+
 def build_poller(
     settings: Settings, name: str, store: EventStore, http: aiohttp.ClientSession
 ) -> SourcePoller:
@@ -73,8 +86,7 @@ def build_poller(
         spec_of(name, fm),
         api_of(settings, name, fm, http),
         store,
-        make_mapper(fm, settings.bridge.timezone),
-        settings.bridge.timezone,
+        reader_of(settings, fm),
         max_delete_share=fm.max_delete_share,
     )
 
