@@ -3,7 +3,8 @@
 The option names are a contract (admins and other tools write them). ``field.<ingest field> =
 <FileMaker field>`` maps each ingest field (docs/ingest.md) to a field on the layout; FileMaker
 keeps dates and times apart, so a start is either ``field.start_date`` (+ ``field.start_time``;
-a date alone is all-day) or ``field.start`` (a timestamp field), and the end likewise. The id,
+a date alone is all-day) or ``field.start`` (a timestamp field), and the end likewise (an
+``end_time`` without an end date ends on the start's day). The id,
 kind and modification time come from ``id_field``/``id_prefix``, ``kind`` and
 ``modified_field``, never from the map. Claris: the Data API must use https on a real server, so
 plain http is accepted only for a loopback host (an emulator, or a proxy on the same machine).
@@ -203,8 +204,8 @@ def _check(s: FileMakerSettings, file: str, section: str) -> None:
     for edge in ("start", "end"):
         if edge in m and (f"{edge}_date" in m or f"{edge}_time" in m):
             fail(f"map either field.{edge} or field.{edge}_date/_time, not both", f"field.{edge}")
-        if f"{edge}_time" in m and f"{edge}_date" not in m:
-            fail(f"field.{edge}_time needs field.{edge}_date", f"field.{edge}_time")
+    if "start_time" in m and "start_date" not in m:
+        fail("field.start_time needs field.start_date", "field.start_time")
     if "start" not in m and "start_date" not in m:
         fail("the map needs field.start, or field.start_date (and field.start_time)", "field.start")
     if bool(s.attendees_portal) != bool(s.attendees_field):
