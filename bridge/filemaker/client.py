@@ -19,6 +19,7 @@ quiet night still costs one login and one find rather than a 952 round trip on t
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import ssl
@@ -107,7 +108,8 @@ class DataAPI:
     ) -> None:
         self._http = http
         self._base = f"{url.rstrip('/')}{ROOT}/databases/{quote(database, safe='')}"
-        self._auth = aiohttp.BasicAuth(username, password)
+        basic = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+        self._basic = f"Basic {basic}"
         self._max = max_answer_bytes
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
@@ -126,9 +128,8 @@ class DataAPI:
         login: bool = False,
     ) -> tuple[Any, Mapping[str, str]]:
         headers = {"Content-Type": "application/json"} if body is not None else {}
-        auth = None
         if login:
-            auth = self._auth
+            headers["Authorization"] = self._basic
         elif self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         shown = path if "/sessions/" not in path else path.split("/sessions/")[0] + "/sessions/…"
@@ -140,7 +141,6 @@ class DataAPI:
                 data=None if body is None else json.dumps(body),
                 params=params,
                 headers=headers,
-                auth=auth,
                 timeout=self._timeout,
                 ssl=self._ssl,
             ) as response:

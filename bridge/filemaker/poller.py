@@ -71,6 +71,7 @@ class SourceSpec:
 @dataclass(frozen=True, slots=True)
 class PassResult:
     read: int
+    """Records taken in: new or changed (those re-read in the overlap, unchanged, not counted)."""
     written: int
     skipped: int
     requests: int
@@ -248,7 +249,7 @@ class SourcePoller:
             if newest is not None:
                 cutoff = newest - spec.overlap
                 tail = {k: v for k, v in tail.items() if v[1] >= cutoff}
-            read += len(page.records)
+            read += len(fresh)
             w, s = await self._write(fresh)
             written += w
             skipped += s
