@@ -33,7 +33,9 @@ class SourceRunner:
         self.reconcile_s = reconcile_s
         self.wake = asyncio.Event()
         self.hinted: list[str] = []
-        self.next_reconcile = time.monotonic() + reconcile_s
+        # The first turn looks for deletions too: records deleted while the bridge was down
+        # are found at start, not reconcile_minutes later.
+        self.next_reconcile = time.monotonic()
         self._failures = 0
         self._verified = False
         self.passes = 0
