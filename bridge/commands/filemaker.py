@@ -60,7 +60,10 @@ async def _check(args: argparse.Namespace) -> int:
             page = await api.find(
                 fm.layout,
                 [{fm.id_field: "*"}],
-                sort=[{"fieldName": fm.modified_field, "sortOrder": "descend"}],
+                sort=[
+                    {"fieldName": fm.modified_field, "sortOrder": "descend"},
+                    {"fieldName": fm.id_field, "sortOrder": "descend"},
+                ],
                 limit=1,
             )
             if not page.records:
