@@ -16,6 +16,7 @@ source's ``max_delete_share`` (the same refusal as ``import --replace``'s safety
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -26,8 +27,8 @@ from typing import Any
 from ..errors import Problem, SafetyValveError
 from ..records import EventRecord
 from ..store import EventStore
-from .client import DataAPI
-from .errors import FieldMissing
+from .client import DataAPI, Page
+from .errors import FieldMissing, FileMakerError
 from .state import Position, live_ids, load_position, save_position
 from .status import SourceStatus
 
@@ -37,6 +38,8 @@ MAX_BOUNDARY = 10_000
 """Boundary records kept between polls; past this a poll simply re-reads a few records."""
 KEYS_PER_FIND = 50
 """Keys asked for in one ``_find`` (one OR-ed query object each)."""
+MAX_CATCH_UP = 1000
+"""Records FileMaker has and the store lacks read per reconcile (the rest at the next one)."""
 
 Reader = Callable[[Mapping[str, Any]], tuple[EventRecord | None, list[Problem]]]
 """One Data API record (``fieldData``, ``portalData``...) -> the validated record, or None and
@@ -143,7 +146,13 @@ class SourcePoller:
         return event
 
     async def _write(self, records: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
-        """Validate and store one page; returns (written, skipped)."""
+        """Map, validate and store one page in a worker thread (the event loop meanwhile fetches
+        the next page); returns (written, skipped)."""
+        if not records:
+            return 0, 0
+        return await asyncio.to_thread(self._write_page, records)
+
+    def _write_page(self, records: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
         events: dict[str, EventRecord] = {}
         skipped = 0
         for record in records:
@@ -154,7 +163,7 @@ class SourcePoller:
                 events[event.id] = event
         if not events:
             return 0, skipped
-        result = await asyncio.to_thread(self.store.apply, list(events.values()))
+        result = self.store.apply(list(events.values()))
         written = sum(1 for o in result.outcomes if o.result in ("created", "updated"))
         for o in result.outcomes:
             if o.result == "stale":
@@ -220,49 +229,67 @@ class SourcePoller:
         }
         read = written = skipped = 0
         seen_at_floor = 0
-        for _ in range(10_000_000 // spec.page_size + 10):
+
+        def fetch() -> asyncio.Task[Page]:
             query = {spec.modified_field: criterion(floor)} if floor else {spec.id_field: "*"}
-            page = await self.api.find(
-                spec.layout,
-                [query],
-                sort=[
-                    {"fieldName": spec.modified_field, "sortOrder": "ascend"},
-                    {"fieldName": spec.id_field, "sortOrder": "ascend"},
-                ],
-                offset=1 + seen_at_floor,
-                limit=spec.page_size,
-                portals=list(spec.portals),
+            return asyncio.create_task(
+                self.api.find(
+                    spec.layout,
+                    [query],
+                    sort=[
+                        {"fieldName": spec.modified_field, "sortOrder": "ascend"},
+                        {"fieldName": spec.id_field, "sortOrder": "ascend"},
+                    ],
+                    offset=1 + seen_at_floor,
+                    limit=spec.page_size,
+                    portals=list(spec.portals),
+                )
             )
-            fresh = []
-            stamps: list[datetime | None] = []
-            for record in page.records:
-                key = _key(record, spec.id_field)
-                text = str((record.get("fieldData") or {}).get(spec.modified_field, "") or "")
-                stamp = parse_timestamp(text) if text else None
-                stamps.append(stamp)
-                if not key or boundary.get(key) != _mod_id(record):
-                    fresh.append(record)
-                if stamp is not None and (newest is None or stamp > newest):
-                    newest, newest_text = stamp, text
-                if key and stamp is not None:
-                    tail[key] = (_mod_id(record), stamp)
-            if newest is not None:
-                cutoff = newest - spec.overlap
-                tail = {k: v for k, v in tail.items() if v[1] >= cutoff}
-            read += len(fresh)
-            w, s = await self._write(fresh)
-            written += w
-            skipped += s
-            if len(page.records) < spec.page_size:
-                break
-            # Key-set paging: go on from the last timestamp of this page, skipping the records
-            # this pass has already read at exactly that second.
-            last = stamps[-1]
-            if last is None or last == floor:
-                seen_at_floor += len(page.records)
-            else:
-                floor = last
-                seen_at_floor = sum(1 for st in stamps if st == last)
+
+        pending: asyncio.Task[Page] | None = fetch()
+        try:
+            for _ in range(10_000_000 // spec.page_size + 10):
+                assert pending is not None
+                page = await pending
+                pending = None
+                fresh = []
+                stamps: list[datetime | None] = []
+                for record in page.records:
+                    key = _key(record, spec.id_field)
+                    text = str((record.get("fieldData") or {}).get(spec.modified_field, "") or "")
+                    stamp = parse_timestamp(text) if text else None
+                    stamps.append(stamp)
+                    if not key or boundary.get(key) != _mod_id(record):
+                        fresh.append(record)
+                    if stamp is not None and (newest is None or stamp > newest):
+                        newest, newest_text = stamp, text
+                    if key and stamp is not None:
+                        tail[key] = (_mod_id(record), stamp)
+                if newest is not None:
+                    cutoff = newest - spec.overlap
+                    tail = {k: v for k, v in tail.items() if v[1] >= cutoff}
+                if len(page.records) >= spec.page_size:
+                    # Key-set paging: go on from the last timestamp of this page, skipping the
+                    # records this pass has already read at exactly that second. The next page
+                    # is asked for before this one is written, so latency and writing overlap.
+                    last = stamps[-1]
+                    if last is None or last == floor:
+                        seen_at_floor += len(page.records)
+                    else:
+                        floor = last
+                        seen_at_floor = sum(1 for st in stamps if st == last)
+                    pending = fetch()
+                read += len(fresh)
+                w, s = await self._write(fresh)
+                written += w
+                skipped += s
+                if pending is None:
+                    break
+        finally:
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, FileMakerError):
+                    await pending
         if len(tail) > MAX_BOUNDARY:
             tail = dict(sorted(tail.items(), key=lambda kv: kv[1][1])[-MAX_BOUNDARY:])
         self._position = Position(newest_text, {k: v[0] for k, v in tail.items()})
@@ -271,82 +298,120 @@ class SourcePoller:
         self.status.succeeded()
         return PassResult(read, written, skipped, self.api.requests - start_requests)
 
-    async def read_keys(self, keys: Iterable[str]) -> PassResult:
-        """Read the records with these keys now (a webhook's hint), ahead of the next poll."""
+    async def _find_keys(self, keys: Sequence[str]) -> list[Mapping[str, Any]]:
+        """The records with these keys (exact matches, ``KEYS_PER_FIND`` OR-ed per request)."""
         spec = self.spec
-        start_requests = self.api.requests
-        wanted = list(dict.fromkeys(k.strip() for k in keys if k and k.strip()))
-        read = written = skipped = 0
-        for i in range(0, len(wanted), KEYS_PER_FIND):
-            chunk = wanted[i : i + KEYS_PER_FIND]
+        out: list[Mapping[str, Any]] = []
+        for i in range(0, len(keys), KEYS_PER_FIND):
+            chunk = keys[i : i + KEYS_PER_FIND]
             page = await self.api.find(
                 spec.layout,
                 [{spec.id_field: "==" + _escape_find(k)} for k in chunk],
                 limit=len(chunk) * 2,
                 portals=list(spec.portals),
             )
-            read += len(page.records)
-            w, s = await self._write(page.records)
-            written += w
-            skipped += s
-        return PassResult(read, written, skipped, self.api.requests - start_requests)
+            out.extend(page.records)
+        return out
+
+    async def read_keys(self, keys: Iterable[str]) -> PassResult:
+        """Read the records with these keys now (a webhook's hint), ahead of the next poll."""
+        start_requests = self.api.requests
+        wanted = list(dict.fromkeys(k.strip() for k in keys if k and k.strip()))
+        records = await self._find_keys(wanted)
+        written, skipped = await self._write(records)
+        return PassResult(len(records), written, skipped, self.api.requests - start_requests)
 
     # ------------------------------------------------------------------ deletions
 
-    async def scan_keys(self) -> set[str]:
-        """Every key on the layout (no portals, large pages), as the bridge's ids."""
+    async def scan_keys(self) -> set[str] | None:
+        """Every key on the layout as the bridge's ids (no portals, large pages, FileMaker's
+        own order, the next page asked for while this one is read); None when the found set
+        changed size during the scan (offsets moved: this scan proves nothing)."""
         spec = self.spec
+        limit = spec.key_page_size
         ids: set[str] = set()
-        offset = 1
-        for _ in range(10_000_000 // spec.key_page_size + 10):
-            page = await self.api.find(
-                spec.layout,
-                [{spec.id_field: "*"}],
-                sort=[{"fieldName": spec.id_field, "sortOrder": "ascend"}],
-                offset=offset,
-                limit=spec.key_page_size,
-                portals=[],
+
+        def fetch(offset: int) -> asyncio.Task[Page]:
+            return asyncio.create_task(
+                self.api.find(
+                    spec.layout, [{spec.id_field: "*"}], offset=offset, limit=limit, portals=[]
+                )
             )
-            for record in page.records:
-                key = _key(record, spec.id_field)
-                if key:
-                    ids.add(spec.id_prefix + key)
-            offset += len(page.records)
-            if len(page.records) < spec.key_page_size:
-                break
-        return ids
+
+        offset = 1
+        found: int | None = None
+        pending: asyncio.Task[Page] | None = fetch(offset)
+        try:
+            for _ in range(10_000_000 // limit + 10):
+                assert pending is not None
+                page = await pending
+                pending = None
+                if page.records:
+                    if found is not None and page.found != found:
+                        return None
+                    found = page.found
+                if len(page.records) >= limit:
+                    offset += len(page.records)
+                    pending = fetch(offset)
+                for record in page.records:
+                    key = _key(record, spec.id_field)
+                    if key:
+                        ids.add(spec.id_prefix + key)
+                if pending is None:
+                    return ids
+        finally:
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, FileMakerError):
+                    await pending
+        return None
 
     async def reconcile(self, *, force: bool = False) -> int:
-        """Delete the stored records of this source that FileMaker no longer has.
+        """Delete the stored records of this source that FileMaker no longer has, and read the
+        ones it has that the store lacks (missed or once skipped), up to ``MAX_CATCH_UP``.
+
+        Each record to delete is first looked up by key once more, so a record that only
+        seemed gone (the found set moved under the scan) is kept.
 
         Raises:
             SafetyValveError: more than ``max_delete_share`` would go; nothing deleted (the
                 refusal is also kept on the status for the admin page).
         """
+        spec = self.spec
         present = await self.scan_keys()
-        stored = await asyncio.to_thread(lambda: list(live_ids(self.store, self.spec.id_prefix)))
+        if present is None:
+            logger.info("[filemaker:%s] records changed during the key scan: next time", spec.name)
+            return 0
+        stored = await asyncio.to_thread(lambda: list(live_ids(self.store, spec.id_prefix)))
         gone = [i for i in stored if i not in present]
-        del present
-        self.status.last_reconcile = None
+        known = set(stored)
+        missing = [i for i in present if i not in known][:MAX_CATCH_UP]
+        del present, known
         if gone and not force and len(gone) > self.max_delete_share * len(stored):
             error = SafetyValveError(len(gone), len(stored), self.max_delete_share)
             self.status.refused_deletion = (
                 f"refused to delete {len(gone)} of {len(stored)} records of "
-                f"[filemaker:{self.spec.name}] (more than {self.max_delete_share:.0%} gone from "
+                f"[filemaker:{spec.name}] (more than {self.max_delete_share:.0%} gone from "
                 "FileMaker at once); check the layout's found set and account, or run "
-                f"`ipoint-bridge filemaker sync {self.spec.name} --full --force`"
+                f"`ipoint-bridge filemaker sync {spec.name} --force`"
             )
             logger.error("%s", self.status.refused_deletion)
             raise error
         self.status.refused_deletion = None
+        cut = len(spec.id_prefix)
+        still = await self._find_keys([i[cut:] for i in gone])
+        if still:
+            await self._write(still)
+            kept = {spec.id_prefix + _key(r, spec.id_field) for r in still}
+            gone = [i for i in gone if i not in kept]
         deleted = 0
         for i in range(0, len(gone), 500):
             result = await asyncio.to_thread(self.store.apply, [], gone[i : i + 500])
             deleted += sum(1 for o in result.outcomes if o.result == "deleted")
         if deleted:
-            logger.info(
-                "[filemaker:%s] deleted %d records gone from FileMaker", self.spec.name, deleted
-            )
+            logger.info("[filemaker:%s] deleted %d records gone from FileMaker", spec.name, deleted)
+        if missing:
+            await self.read_keys(i[cut:] for i in missing)
         self.status.records_deleted += deleted
         self.status.last_reconcile = time.time()
         return deleted

@@ -20,8 +20,9 @@ from .service import SourceRunner
 from .settings import FileMakerSettings, read_password
 from .state import migrate
 
-KEY_PAGE_SIZE = 10_000
-"""Keys per request in the deletion scan: a key-only read is small, so pages can be large."""
+KEY_PAGE_SIZE = 2_000
+"""Records per request in the deletion scan. The Data API sends every field of the layout, so
+a page's parsed answer is what the scan holds besides the keys: 2,000 keeps it to a few MB."""
 
 
 def section(settings: Settings, name: str) -> FileMakerSettings:
