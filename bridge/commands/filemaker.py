@@ -98,7 +98,7 @@ async def _sync(args: argparse.Namespace) -> int:
                     f"[filemaker:{args.name}]: read {result.read}, wrote {result.written}, "
                     f"skipped {result.skipped} ({result.requests} requests)"
                 )
-                for skip in reversed(poller.status.skips):
+                for skip in reversed(poller.status.newest_skips()):
                     where = f" ({skip.field})" if skip.field else ""
                     print(f"skipped {skip.key}{where}: {skip.reason}", file=sys.stderr)
                 deleted = await poller.reconcile(force=args.force)

@@ -164,6 +164,8 @@ class SourcePoller:
         if not events:
             return 0, skipped
         result = self.store.apply(list(events.values()))
+        if self.status.skips:
+            self.status.written(set(events))
         written = sum(1 for o in result.outcomes if o.result in ("created", "updated"))
         for o in result.outcomes:
             if o.result == "stale":

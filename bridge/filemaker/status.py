@@ -6,7 +6,6 @@ loop writes it; readers only look)."""
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass, field
 
 from .errors import (
@@ -67,15 +66,30 @@ class SourceStatus:
     records_written: int = 0
     records_deleted: int = 0
     skipped_total: int = 0
-    skips: deque[Skip] = field(default_factory=lambda: deque(maxlen=MAX_SKIPS_SHOWN))
+    skips: dict[tuple[str, str | None], Skip] = field(default_factory=dict)
+    """The records skipped now, by (id, field), oldest first; a fixed record leaves it."""
     last_error: str | None = None
     error_since: float | None = None
     refused_deletion: str | None = None
     polls: int = 0
 
     def skip(self, key: str, field_name: str | None, reason: str) -> None:
-        self.skipped_total += 1
-        self.skips.appendleft(Skip(key, field_name, reason, time.time()))
+        """A record left out. Reading the same fault again (the next poll, the reconcile's
+        catch-up) counts once; the list keeps the newest ``MAX_SKIPS_SHOWN``."""
+        old = self.skips.pop((key, field_name), None)
+        if old is None or old.reason != reason:
+            self.skipped_total += 1
+        self.skips[(key, field_name)] = Skip(key, field_name, reason, time.time())
+        while len(self.skips) > MAX_SKIPS_SHOWN:
+            del self.skips[next(iter(self.skips))]
+
+    def written(self, ids: set[str]) -> None:
+        """These records were stored: they are no longer skipped."""
+        for k in [k for k in self.skips if k[0] in ids]:
+            del self.skips[k]
+
+    def newest_skips(self) -> list[Skip]:
+        return list(reversed(list(self.skips.values())))
 
     def failed(self, message: str) -> None:
         if self.last_error is None:

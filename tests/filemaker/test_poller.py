@@ -22,6 +22,7 @@ from bridge.filemaker.errors import LoginFailed
 from bridge.filemaker.poller import SourcePoller
 from bridge.filemaker.state import live_ids
 from bridge.records import from_json_dict
+from tests.filemaker.fmdata import DataSession
 from tests.filemaker.support import (
     events_ini,
     load_work_orders,
@@ -138,7 +139,7 @@ def test_bad_records_are_skipped_while_the_rest_arrive(fm: EmulatorThread, tmp_p
 
         async def scenario(p: SourcePoller) -> Any:
             result = await p.poll()
-            return result, list(p.status.skips)
+            return result, p.status.newest_skips()
 
         result, skips = with_poller(settings, store, "workorders", scenario)
         assert result.written == 2 and result.skipped == 2
@@ -146,6 +147,22 @@ def test_bad_records_are_skipped_while_the_rest_arrive(fm: EmulatorThread, tmp_p
         reasons = {(s.key, (s.field or "").split(" ")[0]) for s in skips}
         assert ("WO-2", "user") in reasons
         assert ("WO-3", "description") in reasons
+
+        # fixed in FileMaker: the next read stores it and it leaves the skipped list
+        fm.advance(2)
+        with DataSession(fm.base_url) as s:
+            s.edit_by_key("Bridge Work Orders", "Work Order ID", "2", {"Technician Login": "chris"})
+
+        async def again(p: SourcePoller) -> Any:
+            await p.poll()  # WO-2 changed; unchanged WO-3 is not read again
+            first = {s.key for s in p.status.newest_skips()}
+            await p.reconcile()  # the catch-up reads what the store lacks: WO-3, skipped again
+            await p.reconcile()  # ... and again: still one entry, counted once
+            return first, [s.key for s in p.status.newest_skips()], p.status.skipped_total
+
+        first, after, total = with_poller(settings, store, "workorders", again)
+        assert "WO-2" in _ids(store, "WO-") and first == set()
+        assert after == ["WO-3"] and total == 1
 
 
 def test_unreadable_date_in_a_text_field_is_skipped(tmp_path: Path) -> None:
@@ -176,7 +193,7 @@ def test_unreadable_date_in_a_text_field_is_skipped(tmp_path: Path) -> None:
 
             async def scenario(p: SourcePoller) -> Any:
                 result = await p.poll()
-                return result, list(p.status.skips)
+                return result, p.status.newest_skips()
 
             result, skips = with_poller(settings, store, "workorders", scenario)
             assert result.written == 2 and result.skipped == 1
@@ -237,8 +254,6 @@ def test_portal_attendees_become_the_events_attendees(fm: EmulatorThread, tmp_pa
 
 def _delete_records(fm: EmulatorThread, numbers: list[int]) -> None:
     """Delete work orders by key through the Data API, as a FileMaker user would."""
-    from tests.filemaker.fmdata import DataSession
-
     with DataSession(fm.base_url) as s:
         for n in numbers:
             s.delete_by_key("Bridge Work Orders", "Work Order ID", str(n))

@@ -55,7 +55,7 @@ def source_cards(app: web.Application) -> list[SourceCard]:
                 records_read=st.records_read,
                 records_deleted=st.records_deleted,
                 skipped_total=st.skipped_total,
-                skips=tuple(st.skips),
+                skips=tuple(st.newest_skips()),
                 last_error=st.last_error,
                 refused_deletion=st.refused_deletion,
             )
