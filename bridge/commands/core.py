@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import config
 from ..errors import ConfigError
+from ..filemaker import exports
 from ..importer import read_records
 from ..runtime import open_store
 from ..validate import validate_batch
@@ -29,9 +30,30 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_import(args: argparse.Namespace, settings: config.Settings) -> list[Any]:
+    """The file's raw records: FileMaker's own exports (.mer, .tab, --columns, --map) or the
+    generic formats (JSON, JSON lines, CSV with a header)."""
+    path = Path(args.file)
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    source = None
+    if args.map:
+        source = settings.filemaker.get(args.map)
+        if source is None:
+            known = ", ".join(settings.filemaker) or "none configured"
+            raise ConfigError(
+                f"--map {args.map}: no [filemaker:{args.map}] section (known: {known})",
+                file=settings.path,
+            )
+        if not columns and path.suffix.lower() != exports.MERGE_SUFFIX:
+            raise ConfigError("--map needs a .mer file or --columns (export order)")
+    if source is not None or exports.is_filemaker_export(path, columns):
+        return exports.read_export(path, columns=columns, source=source, map_name=args.map or "")
+    return read_records(path)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     settings = load_settings(args)
-    raws = read_records(Path(args.file))
+    raws = _read_import(args, settings)
     records = validate_batch(raws, settings.bridge.timezone)
     store = open_store(settings)
     try:
@@ -91,8 +113,21 @@ def register(sub: Any) -> None:
     p = sub.add_parser("check", help="validate the configuration file")
     p.set_defaults(handler=cmd_check)
 
-    p = sub.add_parser("import", help="import an iPoint export (JSON, JSON lines, CSV)")
+    p = sub.add_parser(
+        "import",
+        help="import an iPoint export (JSON, JSON lines, CSV; FileMaker .mer, CSV or tab)",
+    )
     p.add_argument("file")
+    p.add_argument(
+        "--map",
+        metavar="NAME",
+        help="the columns are FileMaker fields: read them through [filemaker:NAME]'s field map",
+    )
+    p.add_argument(
+        "--columns",
+        metavar="A,B,...",
+        help="a FileMaker CSV or tab export (no header row): its fields in export order",
+    )
     p.add_argument(
         "--replace",
         action="store_true",

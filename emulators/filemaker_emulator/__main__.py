@@ -10,8 +10,9 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
-import signal
 import sys
+
+from emulator_kit.serving import wait_for_signal
 
 from filemaker_emulator.ipoint_file import DATABASE, sample_rows
 from filemaker_emulator.runner import start
@@ -25,12 +26,8 @@ async def _serve(settings: EmulatorSettings, sample: bool) -> None:
         for table, rows in sample_rows(dt.date.today()).items():
             db.load(table, rows)
     print(handle.base_url, flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await wait_for_signal()
     finally:
         await handle.stop()
 

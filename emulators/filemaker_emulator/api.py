@@ -103,15 +103,6 @@ def _segments(request: web.Request) -> list[str]:
     return parts
 
 
-def _kind(parts: list[str], method: str) -> str:
-    """A name for the call, for the request counters (``GET layout``, ``POST _find``...)."""
-    if len(parts) >= 4 and parts[2] == "sessions":
-        return f"{method} sessions"
-    if len(parts) >= 5 and parts[2] == "layouts":
-        return f"{method} {parts[4] if len(parts) == 5 else 'record'}"
-    return f"{method} {'/'.join(parts[2:3]) or parts[0] if parts else ''}".strip()
-
-
 async def dispatch(request: web.Request, state: State) -> Answer:
     """Route one Data API call; returns (status, body, headers)."""
     parts = _segments(request)

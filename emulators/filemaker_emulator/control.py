@@ -117,10 +117,15 @@ def setup(app: web.Application, state: State) -> None:
         db = state.database(request.match_info["db"])
         layout = db.layout(request.match_info["layout"])
         fields = (await _body(request)).get("fields")
-        if not isinstance(fields, list) or not all(
-            isinstance(f, str) and db.table(layout.table).field(f) for f in fields
-        ):
-            raise ValueError("fields must list fields of the layout's table")
+
+        def known(name: object) -> bool:
+            if not isinstance(name, str):
+                return False
+            related, _, field_name = name.rpartition("::")
+            return db.table(related or layout.table).field(field_name) is not None
+
+        if not isinstance(fields, list) or not all(known(f) for f in fields):
+            raise ValueError("fields must list fields of the layout's table, or Table::Field")
         db.layouts[layout.name] = dataclasses.replace(layout, fields=tuple(fields))
         return _json({"ok": True})
 

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from filemaker_emulator.clock import Clock
+from emulator_kit.clock import Clock
+
 from filemaker_emulator.errors import FmError
 from filemaker_emulator.model import (
     FieldResult,
@@ -60,9 +61,10 @@ class Database:
         table_name, sep, field_name = name.rpartition("::")
         if sep:
             portal = next((p for p in layout.portals if p.table == table_name), None)
-            if portal is None or field_name not in portal.fields:
+            shown = name in layout.fields or (portal is not None and field_name in portal.fields)
+            if not shown or self.spec.table(table_name) is None:
                 raise FmError(102)
-            spec = self.table(portal.table).field(field_name)
+            spec = self.table(table_name).field(field_name)
         else:
             spec = self.table(layout.table).field(name) if name in layout.fields else None
         if spec is None:

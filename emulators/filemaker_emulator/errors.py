@@ -18,6 +18,7 @@ MESSAGES: dict[int, str] = {
     101: "Record is missing",
     102: "Field is missing",
     105: "Layout is missing",
+    106: "Table is missing",
     201: "Field cannot be modified",
     212: "Invalid user account and/or password; please try again",
     306: "Record modification ID does not match",

@@ -46,6 +46,9 @@ class PortalSpec:
 
 @dataclass(frozen=True, slots=True)
 class LayoutSpec:
+    """A layout on ``table``: its own fields, related ``Table::Field`` fields placed directly on
+    it (they show the first related row), and portals."""
+
     name: str
     table: str
     fields: tuple[str, ...]

@@ -78,7 +78,8 @@ def render(
     portals: list[tuple[PortalSpec, int, int]],
     fmt: int,
 ) -> dict[str, Any]:
-    field_data = {n: format_value(record.values.get(n), fmt) for n in layout.fields}
+    # A related field placed on the layout itself shows the first related record's value.
+    field_data = {n: format_value(db.read(record, n), fmt) for n in layout.fields}
     portal_data: dict[str, list[dict[str, Any]]] = {}
     info = []
     for portal, offset, limit in portals:
@@ -252,15 +253,16 @@ def metadata(db: Database, layout: LayoutSpec) -> dict[str, Any]:
     table = db.table(layout.table)
     fields = []
     for name in layout.fields:
-        spec = table.field(name)
+        related, _, field_name = name.rpartition("::")
+        spec = (db.table(related) if related else table).field(field_name)
         assert spec is not None
         fields.append(meta(name, spec.result, spec.auto_modified))
     portals: dict[str, list[dict[str, Any]]] = {}
     for portal in layout.portals:
-        related = db.table(portal.table)
+        portal_table = db.table(portal.table)
         portals[portal.name] = []
         for name in portal.fields:
-            spec = related.field(name)
+            spec = portal_table.field(name)
             assert spec is not None
             portals[portal.name].append(meta(f"{portal.table}::{name}", spec.result, False))
     return {"fieldMetaData": fields, "portalMetaData": portals, "valueLists": []}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiohttp import web
+from emulator_kit.serving import serve
 
 from filemaker_emulator.app import STATE, create_app
 from filemaker_emulator.state import EmulatorSettings, State
@@ -29,11 +30,5 @@ async def start(settings: EmulatorSettings | None = None) -> EmulatorHandle:
     """Serve until ``stop()``."""
     settings = settings or EmulatorSettings()
     app = create_app(settings)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    server = site._server
-    assert server is not None
-    port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-    return EmulatorHandle(f"http://{settings.host}:{port}", runner, app[STATE])
+    runner, base_url = await serve(app, settings.host, settings.port)
+    return EmulatorHandle(base_url, runner, app[STATE])

@@ -9,7 +9,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from filemaker_emulator.clock import Clock
+from emulator_kit.clock import Clock
+
 from filemaker_emulator.errors import FmError
 
 IDLE_SECONDS = 15 * 60

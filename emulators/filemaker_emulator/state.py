@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from filemaker_emulator.clock import Clock
+from emulator_kit.clock import Clock
+
 from filemaker_emulator.database import Database
 from filemaker_emulator.errors import FmError
 from filemaker_emulator.faults import Faults

@@ -10,15 +10,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import threading
-import urllib.parse
-import urllib.request
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
-from types import TracebackType
 from typing import Any
+
+from emulator_kit.serving import ServedThread
 
 from filemaker_emulator.ipoint_file import DATABASE
 from filemaker_emulator.runner import EmulatorHandle, start
@@ -35,62 +31,24 @@ async def run_emulator(settings: EmulatorSettings | None = None) -> AsyncIterato
         await handle.stop()
 
 
-class EmulatorThread:
+class EmulatorThread(ServedThread):
     """The emulator on a background thread; start/stop it or use it as a context manager."""
 
+    thread_name = "filemaker-emulator"
+
     def __init__(self, settings: EmulatorSettings | None = None) -> None:
+        super().__init__()
         self.settings = settings or EmulatorSettings()
-        self.base_url = ""
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self._handle: EmulatorHandle | None = None
 
-    def start(self) -> str:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(
-            target=loop.run_forever, name="filemaker-emulator", daemon=True
-        )
-        self._thread.start()
-        self._handle = asyncio.run_coroutine_threadsafe(start(self.settings), loop).result(30)
-        self.base_url = self._handle.base_url
-        return self.base_url
+    async def _serve(self) -> str:
+        self._handle = await start(self.settings)
+        return self._handle.base_url
 
-    def stop(self) -> None:
-        loop, handle = self._loop, self._handle
-        if loop is None:
-            return
-        if handle is not None:
-            asyncio.run_coroutine_threadsafe(handle.stop(), loop).result(timeout=30)
-        loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-        loop.close()
-        self._loop = self._handle = self._thread = None
-
-    def __enter__(self) -> EmulatorThread:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def control(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
-        """Call the control API (``path`` relative to ``/_emulator/``); returns its JSON."""
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            f"{self.base_url}/_emulator/{urllib.parse.quote(path.lstrip('/'))}",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"} if data is not None else {},
-        )
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return json.loads(response.read() or b"null")
+    async def _close(self) -> None:
+        if self._handle is not None:
+            await self._handle.stop()
+            self._handle = None
 
     def load(
         self,

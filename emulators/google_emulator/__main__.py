@@ -8,9 +8,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import sys
 from pathlib import Path
+
+from emulator_kit.serving import wait_for_signal
 
 from google_emulator.runner import start
 from google_emulator.settings import AccountSpec, EmulatorSettings
@@ -29,12 +30,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 async def _serve(settings: EmulatorSettings) -> None:
     handle = await start(settings)
     print(handle.base_url, flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await wait_for_signal()
     finally:
         await handle.stop()
 

@@ -1,4 +1,4 @@
-"""The emulator's clock: wall time plus an offset the control API can advance.
+"""The emulator's clock (shared with the other emulators: ``emulator_kit.clock``).
 
 Advancing it is how tests expire access tokens, age "Testing" refresh tokens past 7 days, slide
 quota windows and purge tombstones without sleeping.
@@ -6,21 +6,6 @@ quota windows and purge tombstones without sleeping.
 
 from __future__ import annotations
 
-import time
+from emulator_kit.clock import Clock
 
-
-class Clock:
-    """``now()`` in epoch seconds; ``advance()`` moves it forward."""
-
-    __slots__ = ("offset",)
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def now(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
-        self.offset += seconds
+__all__ = ["Clock"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
+from emulator_kit.serving import serve
 
 from google_emulator.app import create_app
 from google_emulator.settings import AccountSpec, EmulatorSettings, OAuthClientSpec
@@ -29,14 +30,8 @@ class EmulatorHandle:
 
 async def start(settings: EmulatorSettings) -> EmulatorHandle:
     """Serve ``settings`` until ``stop()`` (``settings.port`` 0: a free port is chosen)."""
-    runner = web.AppRunner(create_app(settings))
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    server = site._server
-    assert server is not None
-    port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-    return EmulatorHandle(f"http://{settings.host}:{port}", runner)
+    runner, base_url = await serve(create_app(settings), settings.host, settings.port)
+    return EmulatorHandle(base_url, runner)
 
 
 async def start_emulator(

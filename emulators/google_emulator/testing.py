@@ -11,16 +11,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import threading
-import urllib.request
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+from emulator_kit.serving import ServedThread
 
 from google_emulator.runner import start
 from google_emulator.settings import EmulatorSettings
@@ -57,50 +53,24 @@ async def run_emulator(settings: EmulatorSettings | None = None) -> AsyncIterato
         await runner.cleanup()
 
 
-class EmulatorThread:
+class EmulatorThread(ServedThread):
     """The emulator on a background thread; start/stop it or use it as a context manager."""
 
+    thread_name = "google-emulator"
+
     def __init__(self, settings: EmulatorSettings | None = None) -> None:
+        super().__init__()
         self.settings = settings or EmulatorSettings()
-        self.base_url = ""
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
 
-    def start(self) -> str:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(
-            target=loop.run_forever, name="google-emulator", daemon=True
-        )
-        self._thread.start()
-        future = asyncio.run_coroutine_threadsafe(_start(self.settings), loop)
-        self._runner, self.base_url = future.result(timeout=30)
-        return self.base_url
+    async def _serve(self) -> str:
+        self._runner, base_url = await _start(self.settings)
+        return base_url
 
-    def stop(self) -> None:
-        loop, runner = self._loop, self._runner
-        if loop is None:
-            return
-        if runner is not None:
-            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
-        loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-        loop.close()
-        self._loop = self._runner = self._thread = None
-
-    def __enter__(self) -> EmulatorThread:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    async def _close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
 
     @property
     def api_endpoint(self) -> str:
@@ -109,18 +79,6 @@ class EmulatorThread:
     @property
     def batch_uri(self) -> str:
         return batch_uri(self.base_url)
-
-    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        """Call the control API (``path`` relative to ``/_emulator/``); returns the JSON answer."""
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            f"{self.base_url}/_emulator/{path.lstrip('/')}",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"} if data is not None else {},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read() or b"null")
 
     def authorized_user_info(
         self, email: str, scopes: list[str] | None = None, client_id: str | None = None

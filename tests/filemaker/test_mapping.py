@@ -9,58 +9,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bridge import config
 from bridge.filemaker.mapping import FileMakerRecord, modified_of, read_record, to_ingest
-from bridge.filemaker.settings import FileMakerSettings
+from tests.filemaker.sources import EVENTS, TZ, WORK_ORDERS, source
 
-TZ = "America/Chicago"
 UTC = dt.UTC
-WORK_ORDERS = """
-[filemaker:wo]
-url = https://fms.example.com
-database = iPoint
-username = r
-password = p
-layout = Bridge Work Orders
-kind = work_order
-id_field = Work Order ID
-id_prefix = WO-
-modified_field = Modified
-field.user = Technician Login
-field.title = Work Order Name
-field.start_date = Start Date
-field.start_time = Start Time
-field.end_date = End Date
-field.end_time = End Time
-field.description = Notes
-field.number = Work Order Number
-"""
-EVENTS = """
-[filemaker:ev]
-url = https://fms.example.com
-database = iPoint
-username = r
-password = p
-layout = Bridge Events
-kind = event
-id_field = Event ID
-id_prefix = EV-
-modified_field = Modified
-field.user = Organizer Login
-field.title = Event Name
-field.start = Start
-field.end = End
-attendees_portal = Event Attendees
-attendees_field = Event Attendees::Login
-"""
+WO_MAP = WORK_ORDERS + "field.number = Work Order Number\n"
 
 
-def _source(text: str, name: str) -> FileMakerSettings:
-    return config.parse(f"[bridge]\ntimezone = {TZ}\n{text}", "t.ini").filemaker[name]
-
-
-WO = _source(WORK_ORDERS, "wo")
-EV = _source(EVENTS, "ev")
+WO = source(WO_MAP, "wo")
+EV = source(EVENTS, "ev")
 
 
 def _wo(**changes: Any) -> FileMakerRecord:

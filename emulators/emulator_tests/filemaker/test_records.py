@@ -181,3 +181,21 @@ def test_portals_with_names_limits_and_their_own_ids(emu: EmulatorThread, fm: Da
     assert dropped.code == "0"
     last = fm.records(EVENT_LAYOUT).response["data"][0]["portalDataInfo"][0]
     assert last["foundCount"] == 59
+
+
+def test_a_related_field_on_the_layout_shows_the_first_related_row(
+    emu: EmulatorThread, fm: DataApi
+) -> None:
+    rows = [{"Event Attendees::Login": login} for login in ("dana", "sam")]
+    emu.load("Events", [{"Event ID": "1", "portalData": {"Event Attendees": rows}}])
+    emu.control(
+        "PUT",
+        f"databases/iPoint/layouts/{EVENT_LAYOUT}",
+        {"fields": ["Event ID", "Modified", "Event Attendees::Login"]},
+    )
+    meta = fm.layout(EVENT_LAYOUT).response["fieldMetaData"]
+    assert [f["name"] for f in meta] == ["Event ID", "Modified", "Event Attendees::Login"]
+    record = fm.records(EVENT_LAYOUT).response["data"][0]
+    assert record["fieldData"]["Event Attendees::Login"] == "dana"
+    found = fm.find(EVENT_LAYOUT, {"query": [{"Event Attendees::Login": "sam"}]})
+    assert found.response["dataInfo"]["foundCount"] == 1

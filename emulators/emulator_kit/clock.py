@@ -1,7 +1,7 @@
-"""The emulator's clock: wall time plus an offset tests advance.
+"""An emulator's clock: wall time plus an offset the control API advances.
 
-Advancing it is how tests let a session sit idle past FileMaker Server's 15 minutes, and move the
-auto-enter modification timestamps forward, without sleeping.
+Advancing it is how tests expire tokens and sessions, age refresh tokens, slide quota windows
+and move auto-enter timestamps forward without sleeping.
 """
 
 from __future__ import annotations
