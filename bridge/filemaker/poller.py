@@ -119,9 +119,12 @@ class SourcePoller:
         *,
         max_delete_share: float,
         status: SourceStatus | None = None,
+        scan_api: DataAPI | None = None,
     ) -> None:
         self.spec = spec
         self.api = api
+        self.scan_api = scan_api or api
+        """The deletion scan's own session, so ``serve`` can poll while a long scan runs."""
         self.store = store
         self.reader = reader
         self.max_delete_share = max_delete_share
@@ -300,13 +303,15 @@ class SourcePoller:
         self.status.succeeded()
         return PassResult(read, written, skipped, self.api.requests - start_requests)
 
-    async def _find_keys(self, keys: Sequence[str]) -> list[Mapping[str, Any]]:
+    async def _find_keys(
+        self, keys: Sequence[str], api: DataAPI | None = None
+    ) -> list[Mapping[str, Any]]:
         """The records with these keys (exact matches, ``KEYS_PER_FIND`` OR-ed per request)."""
         spec = self.spec
         out: list[Mapping[str, Any]] = []
         for i in range(0, len(keys), KEYS_PER_FIND):
             chunk = keys[i : i + KEYS_PER_FIND]
-            page = await self.api.find(
+            page = await (api or self.api).find(
                 spec.layout,
                 [{spec.id_field: "==" + _escape_find(k)} for k in chunk],
                 limit=len(chunk) * 2,
@@ -335,7 +340,7 @@ class SourcePoller:
 
         def fetch(offset: int) -> asyncio.Task[Page]:
             return asyncio.create_task(
-                self.api.find(
+                self.scan_api.find(
                     spec.layout, [{spec.id_field: "*"}], offset=offset, limit=limit, portals=[]
                 )
             )
@@ -401,7 +406,7 @@ class SourcePoller:
             raise error
         self.status.refused_deletion = None
         cut = len(spec.id_prefix)
-        still = await self._find_keys([i[cut:] for i in gone])
+        still = await self._find_keys([i[cut:] for i in gone], self.scan_api)
         if still:
             await self._write(still)
             kept = {spec.id_prefix + _key(r, spec.id_field) for r in still}
@@ -413,7 +418,8 @@ class SourcePoller:
         if deleted:
             logger.info("[filemaker:%s] deleted %d records gone from FileMaker", spec.name, deleted)
         if missing:
-            await self.read_keys(i[cut:] for i in missing)
+            found = await self._find_keys([i[cut:] for i in missing], self.scan_api)
+            await self._write(found)
         self.status.records_deleted += deleted
         self.status.last_reconcile = time.time()
         return deleted

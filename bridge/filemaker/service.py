@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 
 from ..errors import BridgeError, SafetyValveError
-from .errors import FileMakerError, Unreachable
+from .errors import FileMakerError
 from .poller import SourcePoller
 from .status import SourceStatus, explain
 
@@ -38,6 +38,7 @@ class SourceRunner:
         self.next_reconcile = time.monotonic()
         self._failures = 0
         self._verified = False
+        self._scan: asyncio.Task[None] | None = None
         self.passes = 0
         """Completed loop turns (a test or bench waits on it instead of sleeping)."""
 
@@ -66,11 +67,10 @@ class SourceRunner:
             if keys:
                 await self.poller.read_keys(keys)
             await self.poller.poll()
-            if time.monotonic() >= self.next_reconcile:
-                self.next_reconcile = time.monotonic() + self.reconcile_s
-                with contextlib.suppress(SafetyValveError):  # kept on the status
-                    await self.poller.reconcile()
             self._failures = 0
+            if time.monotonic() >= self.next_reconcile and self._scan is None:
+                self.next_reconcile = time.monotonic() + self.reconcile_s
+                self._scan = asyncio.create_task(self._reconcile(), name=f"scan:{self.name}")
         except (FileMakerError, BridgeError) as exc:
             self._fail(exc)
         except Exception as exc:  # one source's bug must not end the loop or the server
@@ -78,6 +78,20 @@ class SourceRunner:
             self._fail(exc)
         finally:
             self.passes += 1
+
+    async def _reconcile(self) -> None:
+        """The deletion scan, beside the polls (its own session): a scan of 100,000 keys takes
+        seconds, and changes must not wait for it."""
+        try:
+            with contextlib.suppress(SafetyValveError):  # kept on the status
+                await self.poller.reconcile()
+        except (FileMakerError, BridgeError) as exc:
+            self._fail(exc)
+        except Exception as exc:  # as in turn(): the loop and the server go on
+            logger.exception("[filemaker:%s] deletion scan failed", self.name)
+            self._fail(exc)
+        finally:
+            self._scan = None
 
     def _fail(self, exc: Exception) -> None:
         self._verified = False  # the layout may be what changed: check it again first
@@ -102,5 +116,10 @@ class SourceRunner:
                 await asyncio.wait_for(self.wake.wait(), self.delay())
 
     async def close(self) -> None:
-        with contextlib.suppress(FileMakerError, Unreachable):
-            await self.poller.api.logout()
+        if self._scan is not None:
+            self._scan.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._scan
+        for api in {id(a): a for a in (self.poller.api, self.poller.scan_api)}.values():
+            with contextlib.suppress(FileMakerError):
+                await api.logout()

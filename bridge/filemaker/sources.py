@@ -80,8 +80,15 @@ def reader_of(settings: Settings, fm: FileMakerSettings) -> Reader:
 
 
 def build_poller(
-    settings: Settings, name: str, store: EventStore, http: aiohttp.ClientSession
+    settings: Settings,
+    name: str,
+    store: EventStore,
+    http: aiohttp.ClientSession,
+    *,
+    separate_scan: bool = False,
 ) -> SourcePoller:
+    """One source's poller; ``separate_scan`` gives the deletion scan a session of its own
+    (``serve`` runs it beside the polls)."""
     fm = section(settings, name)
     return SourcePoller(
         spec_of(name, fm),
@@ -89,6 +96,7 @@ def build_poller(
         store,
         reader_of(settings, fm),
         max_delete_share=fm.max_delete_share,
+        scan_api=api_of(settings, name, fm, http) if separate_scan else None,
     )
 
 
@@ -100,7 +108,7 @@ def build_runners(
         migrate(store)
     return {
         name: SourceRunner(
-            build_poller(settings, name, store, http),
+            build_poller(settings, name, store, http, separate_scan=True),
             poll_s=fm.poll_seconds,
             reconcile_s=fm.reconcile_minutes * 60.0,
         )

@@ -1,10 +1,10 @@
 """What each FileMaker source has done, for the admin page, ``/readyz`` and ``/metrics``: last
 successful read, records read and written, skipped records with their reasons, the last error
-in plain words and a refused mass deletion. In memory, owned by the source's poller (one event
-loop writes it; readers only look)."""
+in plain words and a refused mass deletion. In memory, owned by the source's poller."""
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -72,24 +72,30 @@ class SourceStatus:
     error_since: float | None = None
     refused_deletion: str | None = None
     polls: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    """Records are written in worker threads (a poll's and a scan's at once): the skip list is
+    changed and read under this lock."""
 
     def skip(self, key: str, field_name: str | None, reason: str) -> None:
         """A record left out. Reading the same fault again (the next poll, the reconcile's
         catch-up) counts once; the list keeps the newest ``MAX_SKIPS_SHOWN``."""
-        old = self.skips.pop((key, field_name), None)
-        if old is None or old.reason != reason:
-            self.skipped_total += 1
-        self.skips[(key, field_name)] = Skip(key, field_name, reason, time.time())
-        while len(self.skips) > MAX_SKIPS_SHOWN:
-            del self.skips[next(iter(self.skips))]
+        with self._lock:
+            old = self.skips.pop((key, field_name), None)
+            if old is None or old.reason != reason:
+                self.skipped_total += 1
+            self.skips[(key, field_name)] = Skip(key, field_name, reason, time.time())
+            while len(self.skips) > MAX_SKIPS_SHOWN:
+                del self.skips[next(iter(self.skips))]
 
     def written(self, ids: set[str]) -> None:
         """These records were stored: they are no longer skipped."""
-        for k in [k for k in self.skips if k[0] in ids]:
-            del self.skips[k]
+        with self._lock:
+            for k in [k for k in self.skips if k[0] in ids]:
+                del self.skips[k]
 
     def newest_skips(self) -> list[Skip]:
-        return list(reversed(list(self.skips.values())))
+        with self._lock:
+            return list(reversed(list(self.skips.values())))
 
     def failed(self, message: str) -> None:
         if self.last_error is None:

@@ -179,10 +179,13 @@ def test_serve_reads_filemaker_and_names_every_failure(
     assert "does not answer" in checks["filemaker:away"]
     assert readyz(web)["ready"] is True
 
-    metrics = http("GET", f"{web}/metrics").body.decode()
+    refused = 'ipoint_bridge_filemaker_deletion_refused{source="workorders"} 1'
+    metrics = wait_for(
+        lambda: (m := http("GET", f"{web}/metrics").body.decode()) if refused in m else None,
+        "the deletion scan (beside the polls)",
+    )
     assert 'ipoint_bridge_filemaker_up{source="workorders"} 1' in metrics
     assert 'ipoint_bridge_filemaker_up{source="badpassword"} 0' in metrics
-    assert 'ipoint_bridge_filemaker_deletion_refused{source="workorders"} 1' in metrics
 
     # 20 of 40 deleted while the bridge was down: refused, shown, nothing deleted
     assert caldav_summary(caldav, "chris", "WO-3") == "Job 3"
