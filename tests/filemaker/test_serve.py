@@ -180,10 +180,12 @@ def test_serve_reads_filemaker_and_names_every_failure(
     assert readyz(web)["ready"] is True
 
     refused = 'ipoint_bridge_filemaker_deletion_refused{source="workorders"} 1'
-    metrics = wait_for(
-        lambda: (m := http("GET", f"{web}/metrics").body.decode()) if refused in m else None,
-        "the deletion scan (beside the polls)",
-    )
+
+    def scanned() -> str | None:
+        text = http("GET", f"{web}/metrics").body.decode()
+        return text if refused in text else None
+
+    metrics = wait_for(scanned, "the deletion scan (beside the polls)")
     assert 'ipoint_bridge_filemaker_up{source="workorders"} 1' in metrics
     assert 'ipoint_bridge_filemaker_up{source="badpassword"} 0' in metrics
 
