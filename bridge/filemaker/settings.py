@@ -142,8 +142,8 @@ class FileMakerSettings:
     )
     webhook_token: str = opt(
         "",
-        "Bearer token FileMaker Server's webhook sends to make this source read now; "
-        "empty disables the webhook.",
+        "Bearer token FileMaker Server's webhook sends to make this source read now (it cannot "
+        "write records); empty: the push API's [web] ingest_token.",
     )
     fields: Mapping[str, str] = field(
         default_factory=dict,
