@@ -187,6 +187,17 @@ def caldav_title(url: str, event_id: str) -> str | None:
     return None
 
 
+def scanned(web: str) -> bool:
+    """The serve's first deletion scan is done (its timestamp in /metrics is set)."""
+    try:
+        with urllib.request.urlopen(f"{web}/metrics", timeout=10) as response:
+            text = response.read().decode()
+    except (urllib.error.URLError, OSError):
+        return False
+    name = "ipoint_bridge_filemaker_last_reconcile_timestamp_seconds"
+    return any(line.startswith(name) and not line.endswith(" 0") for line in text.splitlines())
+
+
 def change_latency(ini: Path, fm: EmulatorThread, n: int) -> float:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
@@ -197,18 +208,22 @@ def change_latency(ini: Path, fm: EmulatorThread, n: int) -> float:
         env=env,
     )
     try:
-        caldav = ""
+        caldav = web = ""
         assert proc.stdout is not None
         deadline = time.monotonic() + 300
         for line in proc.stdout:
             if line.startswith("caldav: "):
                 caldav = line.split(" ", 1)[1].strip()
+            if line.startswith("web: "):
+                web = line.split(" ", 1)[1].strip()
             if line.strip() == "ready" or time.monotonic() > deadline:
                 break
         target = 20 * (n // 40)  # a work order of tech0
         event_id = f"WO-{target}"
         while caldav_title(caldav, event_id) is None and time.monotonic() < deadline:
             time.sleep(0.5)  # the serve's first poll (resuming) settles
+        while not scanned(web) and time.monotonic() < deadline:
+            time.sleep(0.5)  # and its first deletion scan: measure a change, not a scan
         time.sleep(POLL_SECONDS * 2)
         with DataSession(fm.base_url) as s:
             t0 = time.monotonic()

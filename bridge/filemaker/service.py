@@ -101,19 +101,22 @@ class SourceRunner:
         self.status.failed(message)
         self._failures += 1
 
-    def delay(self) -> float:
+    def delay(self, spent: float = 0.0) -> float:
+        """Seconds to the next turn: turns start every ``poll_s`` (the time a turn took is
+        not added to it), and further apart after failures."""
         if not self._failures:
-            return self.poll_s
+            return max(0.0, self.poll_s - spent)
         return min(MAX_BACKOFF_S, self.poll_s * float(2 ** min(self._failures, 10)))
 
     async def run(self) -> None:
         while True:
             self.wake.clear()  # a hint arriving during the turn sets it again: read once more
+            started = time.monotonic()
             await self.turn()
             if self.wake.is_set():
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), self.delay())
+                await asyncio.wait_for(self.wake.wait(), self.delay(time.monotonic() - started))
 
     async def close(self) -> None:
         if self._scan is not None:

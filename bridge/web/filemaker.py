@@ -192,6 +192,12 @@ def metric_samples(app: web.Application) -> list[tuple[str, str, str, list[Any]]
             each(lambda r: r.status.refused_deletion is not None),
         ),
         (
+            "ipoint_bridge_filemaker_last_reconcile_timestamp_seconds",
+            "gauge",
+            "Unix time the last deletion scan finished (0 before the first).",
+            each(lambda r: r.status.last_reconcile or 0.0),
+        ),
+        (
             "ipoint_bridge_filemaker_last_success_timestamp_seconds",
             "gauge",
             "Unix time of the last successful read (0 before the first).",

@@ -12,13 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
-from filemaker_emulator.ipoint_file import (
-    DATABASE,
-    EVENT_LAYOUT,
-    PASSWORD,
-    USERNAME,
-    WORK_ORDER_LAYOUT,
-)
+from filemaker_emulator.ipoint_file import PASSWORD
 from filemaker_emulator.testing import EmulatorThread
 
 from bridge import config
@@ -27,62 +21,33 @@ from bridge.filemaker.sources import build_poller
 from bridge.filemaker.state import migrate
 from bridge.runtime import open_store
 from bridge.store import EventStore
+from tests.filemaker.sources import EVENTS, TZ, WORK_ORDERS
 
 T = TypeVar("T")
-TZ = "America/Chicago"
 TOKEN = "fm-test-ingest-token"
 
 
+def _running(section: str, name: str, url: str, password: str, more: str) -> str:
+    """One of the shared sections (tests/filemaker/sources.py) pointed at the emulator."""
+    return (
+        section.replace("[filemaker:wo]", f"[filemaker:{name}]")
+        .replace("[filemaker:ev]", f"[filemaker:{name}]")
+        .replace("url = https://fms.example.com", f"url = {url}")
+        .replace("password = secret", f"password = {password}")
+        + more
+        + "poll_seconds = 1\nreconcile_minutes = 15\n"
+    )
+
+
 def work_orders_ini(url: str, *, password: str = PASSWORD, extra: str = "") -> str:
-    return f"""
-[filemaker:workorders]
-url = {url}
-database = {DATABASE}
-username = {USERNAME}
-password = {password}
-layout = {WORK_ORDER_LAYOUT}
-kind = work_order
-id_field = Work Order ID
-id_prefix = WO-
-modified_field = Modified
-field.user = Technician Login
-field.user_name = Technician Name
-field.title = Work Order Name
-field.customer = Customer
-field.location = Site Address
-field.description = Notes
-field.start_date = Start Date
-field.start_time = Start Time
-field.end_date = End Date
-field.end_time = End Time
-poll_seconds = 1
-reconcile_minutes = 15
-{extra}"""
+    more = "field.user_name = Technician Name\nfield.customer = Customer\n"
+    more += "field.location = Site Address\n"
+    return _running(WORK_ORDERS, "workorders", url, password, more) + extra
 
 
 def events_ini(url: str, *, extra: str = "") -> str:
-    return f"""
-[filemaker:events]
-url = {url}
-database = {DATABASE}
-username = {USERNAME}
-password = {PASSWORD}
-layout = {EVENT_LAYOUT}
-kind = event
-id_field = Event ID
-id_prefix = EV-
-modified_field = Modified
-field.user = Organizer Login
-field.title = Event Name
-field.location = Location
-field.description = Description
-field.start = Start
-field.end = End
-attendees_portal = Event Attendees
-attendees_field = Event Attendees::Login
-poll_seconds = 1
-reconcile_minutes = 15
-{extra}"""
+    more = "field.location = Location\nfield.description = Description\n"
+    return _running(EVENTS, "events", url, PASSWORD, more) + extra
 
 
 def write_ini(folder: Path, body: str, *, head: str = "") -> Path:
