@@ -23,6 +23,7 @@ import base64
 import datetime as dt
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -53,6 +54,8 @@ from tests.filemaker.support import work_order, work_orders_ini  # noqa: E402
 
 LATENCY_MS = 20
 POLL_SECONDS = 2.0
+CHANGES = 5
+"""Changes timed one after another, each at a random point of the poll cycle."""
 PAGE_SIZE = 5000
 """``page_size`` of the source: the emulator scans and sorts every record for each find (a real
 server uses its indexes), so fewer, larger pages are what makes a first load fast here."""
@@ -198,7 +201,7 @@ def scanned(web: str) -> bool:
     return any(line.startswith(name) and not line.endswith(" 0") for line in text.splitlines())
 
 
-def change_latency(ini: Path, fm: EmulatorThread, n: int) -> float:
+def change_latency(ini: Path, fm: EmulatorThread, n: int) -> list[float]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "bridge", "-c", str(ini), "serve"],
@@ -225,16 +228,22 @@ def change_latency(ini: Path, fm: EmulatorThread, n: int) -> float:
         while not scanned(web) and time.monotonic() < deadline:
             time.sleep(0.5)  # and its first deletion scan: measure a change, not a scan
         time.sleep(POLL_SECONDS * 2)
+        rnd = random.Random(11)
+        seen: list[float] = []
         with DataSession(fm.base_url) as s:
-            t0 = time.monotonic()
-            s.edit_by_key(
-                "Bridge Work Orders", "Work Order ID", str(target), {"Work Order Name": "Moved"}
-            )
-        while time.monotonic() - t0 < POLL_SECONDS + 30:
-            if caldav_title(caldav, event_id) == "Moved":
-                return time.monotonic() - t0
-            time.sleep(0.05)
-        return float("inf")
+            for i in range(CHANGES):
+                event_id = f"WO-{target - 20 * 40 * i}"
+                rid = s.record_id("Bridge Work Orders", "Work Order ID", event_id[3:])
+                time.sleep(rnd.uniform(0, POLL_SECONDS))  # at any point of the poll cycle
+                title = f"Moved {i}"
+                t0 = time.monotonic()  # the change exists in FileMaker once the PATCH returns
+                s.patch(rid, {"Work Order Name": title})
+                while time.monotonic() - t0 < POLL_SECONDS + 30:
+                    if caldav_title(caldav, event_id) == title:
+                        break
+                    time.sleep(0.02)
+                seen.append(time.monotonic() - t0)
+        return seen
     finally:
         proc.terminate()
         proc.wait(30)
@@ -311,7 +320,8 @@ def main() -> int:
         idle_poll_ms_10k=round(idle_small[1] * 1000, 1),
         idle_poll_requests_n=idle_big[0],
         idle_poll_ms_n=round(idle_big[1] * 1000, 1),
-        change_visible_s=round(latency, 2),
+        change_visible_s_median=round(sorted(latency)[len(latency) // 2], 2),
+        change_visible_s_max=round(max(latency), 2),
         poll_seconds=POLL_SECONDS,
         deletion_scan_s=round(scan_s, 2),
         deletion_scan_peak_mb=round(scan_mb, 1),
@@ -336,9 +346,9 @@ def main() -> int:
         f"target <= 2 and flat: {'met' if flat else 'NOT met'}"
     )
     print(
-        f"  one change visible over CalDAV after     {results['change_visible_s']:>8} s "
-        f"(poll_seconds {POLL_SECONDS:g}) target <= poll_seconds + 1: "
-        f"{'met' if latency <= POLL_SECONDS + 1 else 'NOT met'}"
+        f"  one change visible over CalDAV after    median {results['change_visible_s_median']} s, "
+        f"max {results['change_visible_s_max']} s of {CHANGES} (poll_seconds {POLL_SECONDS:g}) "
+        f"target <= poll_seconds + 1: {'met' if max(latency) <= POLL_SECONDS + 1 else 'NOT met'}"
     )
     print(
         f"  deletion scan of {n:,} keys               {results['deletion_scan_s']:>8} s, "

@@ -60,7 +60,9 @@ class DataSession:
         return str(found["data"][0]["recordId"])
 
     def edit_by_key(self, layout: str, key_field: str, key: str, fields: dict[str, Any]) -> None:
-        rid = self.record_id(layout, key_field, key)
+        self.patch(self.record_id(layout, key_field, key), fields, layout)
+
+    def patch(self, rid: str, fields: dict[str, Any], layout: str = "Bridge Work Orders") -> None:
         self._call("PATCH", f"/layouts/{_q(layout)}/records/{rid}", {"fieldData": fields})
 
     def delete_by_key(self, layout: str, key_field: str, key: str) -> None:
