@@ -108,7 +108,8 @@ def _mod_id(record: Mapping[str, Any]) -> str:
 
 
 class SourcePoller:
-    """One source's reads. Not reentrant: the service runs one read of a source at a time."""
+    """One source's reads. ``poll`` and ``read_keys`` run one at a time (they share ``api``
+    and the kept position); ``reconcile`` may run beside them on ``scan_api``."""
 
     def __init__(
         self,
