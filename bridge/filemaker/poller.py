@@ -2,11 +2,12 @@
 by key (a webhook's hint), and the deletion scan.
 
 Changes: a ``_find`` on the auto-enter modification timestamp, ``>=`` the last one read minus
-the overlap, sorted by (modified, key). Pages are walked by key set, not by a growing offset: a
-record modified while a pass pages through moves to the end of the sort order, and an offset
-would then skip the record that slid into its place. Each page's records go through the field
-map and the push API's validation (``mapping.read_record``) and ``EventStore.apply`` (its
-store); a bad record is skipped and reported while the rest of its page is written.
+the overlap, sorted by (modified, key); the first read (and ``--full``) takes plain ranges.
+Pages of changes are walked by key set, not by a growing offset: a record modified while a pass
+pages through moves to the end of the sort order, and an offset would then skip the record that
+slid into its place. Each page's records go through the field map and the push API's
+validation (``mapping.read_record``) and ``EventStore.apply`` (its store); a bad record is
+skipped and reported while the rest of its page is written.
 
 Deletions: the keys of every record (``{id_field: "*"}``, large pages, no portals) against the
 store's live ids under ``id_prefix``; the gone ones are deleted unless they are more than the
@@ -235,8 +236,23 @@ class SourcePoller:
         }
         read = written = skipped = 0
         seen_at_floor = 0
+        # With nothing read yet (or --full), every record is read in FileMaker's own order
+        # (creation order: an edit does not move a record in it) by plain ranges, which spares
+        # the server a sort of the whole file per page. An edit during that read is caught by
+        # the next poll; a record skipped because a deletion shifted the ranges, by the
+        # reconcile's catch-up.
+        whole = floor is None
 
         def fetch() -> asyncio.Task[Page]:
+            if whole:
+                return asyncio.create_task(
+                    self.api.records(
+                        spec.layout,
+                        offset=1 + seen_at_floor,
+                        limit=spec.page_size,
+                        portals=list(spec.portals),
+                    )
+                )
             query = {spec.modified_field: criterion(floor)} if floor else {spec.id_field: "*"}
             return asyncio.create_task(
                 self.api.find(
@@ -279,7 +295,7 @@ class SourcePoller:
                     # records this pass has already read at exactly that second. The next page
                     # is asked for before this one is written, so latency and writing overlap.
                     last = stamps[-1]
-                    if last is None or last == floor:
+                    if whole or last is None or last == floor:
                         seen_at_floor += len(page.records)
                     else:
                         floor = last
