@@ -4,8 +4,8 @@ the webhook FileMaker Server calls, and their lines in ``/readyz`` and ``/metric
 ``POST /api/v1/filemaker/{name}/webhook`` takes the source's ``webhook_token`` (or, without
 one, the push API's ``[web] ingest_token``) as a bearer token, checked before anything else.
 Claris does not specify the webhook's payload (FileMaker Server 22.0.4+ sends the ``select``-ed
-fields of the changed records): any JSON body up to ``WEBHOOK_MAX_BYTES`` is taken as "read
-now", and every value under the source's key field found in it is read first.
+fields of the changed records): any JSON body up to the source's ``webhook_max_bytes`` is taken
+as "read now", and every value under the source's key field found in it is read first.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from .keys import SETTINGS, STORE
 logger = logging.getLogger(__name__)
 
 FILEMAKER: web.AppKey[dict[str, SourceRunner]] = web.AppKey("filemaker", dict)
-WEBHOOK_MAX_BYTES = 256 * 1024
 _MAX_DEPTH = 32
 _MAX_VALUES = 100_000
 
@@ -109,18 +108,16 @@ async def webhook(request: web.Request) -> web.Response:
     runner = runners(request.app).get(name)
     if runner is None:
         return web.json_response({"error": f"no FileMaker source [filemaker:{name}]"}, status=404)
-    if request.content_length is not None and request.content_length > WEBHOOK_MAX_BYTES:
-        return web.json_response(
-            {"error": f"webhook body over {WEBHOOK_MAX_BYTES} bytes"}, status=413
-        )
+    limit = request.app[SETTINGS].filemaker[name].webhook_max_bytes
+    too_big = web.json_response({"error": f"webhook body over {limit} bytes"}, status=413)
+    if request.content_length is not None and request.content_length > limit:
+        return too_big
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.content.iter_chunked(1 << 14):
         size += len(chunk)
-        if size > WEBHOOK_MAX_BYTES:
-            return web.json_response(
-                {"error": f"webhook body over {WEBHOOK_MAX_BYTES} bytes"}, status=413
-            )
+        if size > limit:
+            return too_big
         chunks.append(chunk)
     raw = b"".join(chunks)
     payload: Any = None
