@@ -7,7 +7,7 @@ records read at or just below it. The next poll asks for ``>=`` that timestamp m
 (several records share a second) and skips the boundary records whose modId has not moved.
 
 Also the one query the deletion scan needs from the event store: the live ids under a source's
-``id_prefix``, read as a range on the primary key so it costs the source's size, not the store's.
+``id_prefix``, in pages.
 """
 
 from __future__ import annotations
@@ -73,19 +73,20 @@ def clear_position(store: EventStore, source: str) -> None:
 
 
 def live_ids(store: EventStore, prefix: str) -> Iterator[str]:
-    """Ids of live events starting with ``prefix``, in pages (a range scan of the primary key).
+    """Ids of live events starting with ``prefix``, in pages of the primary key's order.
 
-    An empty prefix means every live event: a source without a prefix owns the whole store."""
-    last = prefix
+    The prefix is tested with ``substr``, not as a key range: under a PostgreSQL locale
+    collation, ids outside the prefix may sort between ids inside it. An empty prefix means
+    every live event: a source without a prefix owns the whole store."""
+    last = ""
     while True:
         with store.db.snapshot() as conn:
             rows = conn.execute(
-                "SELECT id FROM events WHERE id > ? AND deleted = 0 ORDER BY id LIMIT ?",
-                (last, _PAGE),
+                "SELECT id FROM events WHERE deleted = 0 AND id > ? AND substr(id, 1, ?) = ? "
+                "ORDER BY id LIMIT ?",
+                (last, len(prefix), prefix, _PAGE),
             )
         for (event_id,) in rows:
-            if not str(event_id).startswith(prefix):
-                return
             yield str(event_id)
         if len(rows) < _PAGE:
             return
