@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -283,3 +284,36 @@ def test_deletions_follow_and_a_mass_deletion_is_refused(
         assert len(_ids(store, "WO-")) == 38  # nothing deleted
         forced = with_poller(settings, store, "workorders", lambda p: p.reconcile(force=True))
         assert forced == 25
+
+
+def test_server_faults_are_named_and_reading_resumes(fm: EmulatorThread, tmp_path: Path) -> None:
+    from bridge.filemaker.service import SourceRunner
+
+    load_work_orders(fm, 30)
+    ini = write_ini(tmp_path, work_orders_ini(fm.base_url))
+    with opened(ini) as (settings, store):
+
+        async def scenario(p: SourcePoller) -> list[str | None]:
+            runner = SourceRunner(p, poll_s=1, reconcile_s=3600)
+            runner.next_reconcile = time.monotonic() + 3600  # polls only: one fault, one read
+            seen: list[str | None] = []
+            await runner.turn()
+            seen.append(runner.status.last_error)
+            fm.add_fault(kind="http_error", status=503, path="_find")
+            await runner.turn()
+            seen.append(runner.status.last_error)
+            fm.clear_faults()
+            fm.add_fault(kind="unreachable", path="_find", count=1)
+            await runner.turn()
+            seen.append(runner.status.last_error)
+            assert runner.delay() > runner.poll_s  # backing off
+            await runner.turn()
+            seen.append(runner.status.last_error)
+            return seen
+
+        seen = with_poller(settings, store, "workorders", scenario)
+        assert seen[0] is None
+        assert seen[1] and "HTTP 503 without a Data API message" in seen[1]
+        assert seen[2] and "does not answer" in seen[2] and "keeps serving" in seen[2]
+        assert seen[3] is None  # the fault is gone: reading again
+        assert len(_ids(store, "WO-")) == 30
