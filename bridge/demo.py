@@ -1,9 +1,13 @@
 """``ipoint-bridge demo``: a working shop with no configuration.
 
 Creates the folder, writes a complete config there (the file a real admin copies and adapts),
-the technicians' CalDAV logins, seeds the demo shop, starts a local Google Calendar emulator and
-serves everything, printing every URL and login a person needs. Running it again reuses the
-folder: same logins, same data, same emulator state.
+the technicians' CalDAV logins, starts a local FileMaker Data API emulator holding a small
+iPoint-like file (work orders, events with attendees, technicians) and a local Google Calendar
+emulator, and serves everything, printing every URL and login a person needs. The bridge reads
+iPoint from the FileMaker emulator exactly as from a real FileMaker Server (``[filemaker:*]``
+sections); a few records the FileMaker file does not model (repeating, all-day, the DST weekend)
+come in the other way, as the push API would bring them (ids ``PUSH-…``). Running it again reuses
+the folder: same logins, same data, same Google emulator state.
 """
 
 from __future__ import annotations
@@ -30,6 +34,13 @@ logger = logging.getLogger(__name__)
 TIMEZONE = "America/Chicago"
 GOOGLE_ACCOUNT = "owner@demo-shop.example"
 CLIENT_ID = "ipoint-bridge-demo.apps.googleusercontent.com"
+# The emulator's iPoint-like file (filemaker_emulator.ipoint_file), repeated here so the config
+# can be written without importing the emulator.
+FM_DATABASE = "iPoint"
+FM_USERNAME = "bridge-reader"
+FM_PASSWORD = "bridge-reader-password"
+FM_WORK_ORDER_LAYOUT = "Bridge Work Orders"
+FM_EVENT_LAYOUT = "Bridge Events"
 
 
 def _secrets(folder: Path) -> dict[str, Any]:
@@ -54,7 +65,62 @@ def _hash(password: str) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
 
 
-def write_demo_config(folder: Path, web_port: int, caldav_port: int, google_port: int) -> Path:
+def _filemaker_sections(url: str) -> str:
+    """The demo file's two layouts as sources, as an admin writes them (docs/filemaker.md)."""
+    return f"""
+[filemaker:workorders]
+; iPoint's work orders, read from FileMaker Server's Data API (here: the local emulator).
+url = {url}
+database = {FM_DATABASE}
+username = {FM_USERNAME}
+password = {FM_PASSWORD}
+layout = {FM_WORK_ORDER_LAYOUT}
+kind = work_order
+id_field = Work Order ID
+id_prefix = WO-
+modified_field = Modified
+field.user = Technician Login
+field.user_name = Technician Name
+field.title = Work Order Name
+field.number = Work Order Number
+field.work_status = Status
+field.customer = Customer
+field.phone = Customer Phone
+field.location = Site Address
+field.description = Notes
+field.start_date = Start Date
+field.start_time = Start Time
+field.end_date = End Date
+field.end_time = End Time
+poll_seconds = 2
+reconcile_minutes = 5
+
+[filemaker:events]
+url = {url}
+database = {FM_DATABASE}
+username = {FM_USERNAME}
+password = {FM_PASSWORD}
+layout = {FM_EVENT_LAYOUT}
+kind = event
+id_field = Event ID
+id_prefix = EV-
+modified_field = Modified
+field.user = Organizer Login
+field.title = Event Name
+field.location = Location
+field.description = Description
+field.start = Start
+field.end = End
+attendees_portal = Event Attendees
+attendees_field = Event Attendees::Login
+poll_seconds = 2
+reconcile_minutes = 5
+"""
+
+
+def write_demo_config(
+    folder: Path, web_port: int, caldav_port: int, google_port: int, filemaker_port: int = 8096
+) -> Path:
     """Write (or keep) the demo's bridge.ini and htpasswd; return the config path."""
     folder.mkdir(parents=True, exist_ok=True)
     data = _secrets(folder)
@@ -103,7 +169,7 @@ interval_seconds = 1
 [admin]
 username = admin
 password_hash = {_hash(data["admin_password"])}
-{calendars}"""
+{calendars}{_filemaker_sections(f"http://127.0.0.1:{filemaker_port}")}"""
     path = folder / "bridge.ini"
     if not path.exists():
         write_private(path, text)
@@ -117,9 +183,14 @@ password_hash = {_hash(data["admin_password"])}
 
 
 def seed(settings: config.Settings) -> int:
-    """Load the demo shop through the normal validation path; returns records written."""
+    """Push the records the FileMaker file does not model (repeating, all-day, the DST weekend)
+    through the normal validation path; returns records written."""
     today = datetime.now(zone(settings.bridge.timezone)).date()
-    raws = demo_records(today, settings.bridge.timezone)
+    raws = [
+        {**raw, "id": f"PUSH-{raw['id']}"}
+        for raw in demo_records(today, settings.bridge.timezone)
+        if not str(raw["id"]).startswith("WO-") and raw["id"] != "EV-team-meeting"
+    ]
     records = validate_batch([(None, r) for r in raws], settings.bridge.timezone)
     store = open_store(settings)
     try:
@@ -130,8 +201,42 @@ def seed(settings: config.Settings) -> int:
     return result.count("created") + result.count("updated")
 
 
-def run_demo(folder: Path, *, web_port: int, caldav_port: int, google_port: int) -> int:
-    path = write_demo_config(folder, web_port, caldav_port, google_port)
+async def start_filemaker(settings: config.Settings, port: int) -> tuple[Any, int]:
+    """The FileMaker emulator with the iPoint-like file filled, then one read of each source,
+    so the calendars are full when the bridge says ready. Returns (handle, records read)."""
+    import aiohttp
+    from filemaker_emulator.ipoint_file import sample_rows
+    from filemaker_emulator.runner import start
+    from filemaker_emulator.state import EmulatorSettings
+
+    from .filemaker.sources import build_poller
+    from .filemaker.state import migrate
+
+    handle = await start(EmulatorSettings(port=port))
+    today = datetime.now(zone(settings.bridge.timezone)).date()
+    database = handle.state.database(FM_DATABASE)
+    for table, rows in sample_rows(today).items():
+        database.load(table, rows)
+    store = open_store(settings)
+    read = 0
+    try:
+        migrate(store)
+        async with aiohttp.ClientSession() as http:
+            for name in settings.filemaker:
+                poller = build_poller(settings, name, store, http)
+                try:
+                    read += (await poller.poll()).written
+                finally:
+                    await poller.api.logout()
+    finally:
+        store.close()
+    return handle, read
+
+
+def run_demo(
+    folder: Path, *, web_port: int, caldav_port: int, google_port: int, filemaker_port: int = 8096
+) -> int:
+    path = write_demo_config(folder, web_port, caldav_port, google_port, filemaker_port)
     settings = config.load(path)
     written = seed(settings)
     data = _secrets(folder)
@@ -139,6 +244,12 @@ def run_demo(folder: Path, *, web_port: int, caldav_port: int, google_port: int)
 
     async def start_emulator() -> None:
         from google_emulator.runner import start_emulator as start
+
+        if settings.filemaker:
+            emulator["filemaker"], emulator["read"] = await start_filemaker(
+                settings, filemaker_port
+            )
+            announce("filemaker emulator", f"http://127.0.0.1:{filemaker_port}")
 
         emulator["handle"] = await start(
             folder / "google-emulator.json",
@@ -157,7 +268,8 @@ def run_demo(folder: Path, *, web_port: int, caldav_port: int, google_port: int)
         finally:
             store.close()
         print(f"""
-ipoint-bridge demo is running ({written} demo records written; shop time zone {TIMEZONE}).
+ipoint-bridge demo is running (shop time zone {TIMEZONE}): {emulator.get("read", 0)} records
+read from FileMaker, {written} pushed.
 
   Config file     {path.resolve()}
   Admin page      {web_url}/admin   login: admin / {data["admin_password"]}
@@ -171,10 +283,13 @@ ipoint-bridge demo is running ({written} demo records written; shop time zone {T
         for login, token in feeds.items():
             print(f"                  {login}: {web_url}/feeds/{token}.ics")
         print(
-            f"""  Push API        curl -X PUT -H 'Authorization: Bearer {data["ingest_token"]}' \\
+            f"""  FileMaker       http://127.0.0.1:{filemaker_port} (Data API emulator;
+                  database {FM_DATABASE}, login {FM_USERNAME} / {FM_PASSWORD});
+                  the bridge reads it every 2 s ([filemaker:*] in the config file)
+  Push API        curl -X PUT -H 'Authorization: Bearer {data["ingest_token"]}' \\
                     -d '{{"user":"chris","title":"New job",'\\
 '"start":"2026-12-01T09:00","end":"2026-12-01T10:00"}}' \\
-                    {web_url}/api/v1/events/WO-NEW
+                    {web_url}/api/v1/events/PUSH-NEW
   Stop with Ctrl-C. Data stays in {folder.resolve()}.
 """,
             flush=True,

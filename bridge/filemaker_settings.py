@@ -136,8 +136,14 @@ class FileMakerSettings:
     )
     webhook_token: str = opt(
         "",
-        "Bearer token FileMaker Server's webhook sends to make this source read now; "
-        "empty disables the webhook.",
+        "Bearer token FileMaker Server's webhook sends to make this source read now (it cannot "
+        "write records); empty: the push API's [web] ingest_token.",
+    )
+    webhook_max_bytes: int = opt(
+        256 * 1024,
+        "Largest webhook body accepted (413 above); FileMaker sends the changed records' "
+        "selected fields.",
+        to_int(1024, 16 * 1024 * 1024),
     )
     fields: Mapping[str, str] = field(
         default_factory=dict,

@@ -13,4 +13,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bridge.commands.mirror",
     "bridge.commands.auth",
     "bridge.commands.users",
+    "bridge.commands.filemaker",
 )

@@ -104,6 +104,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         web_port=args.port,
         caldav_port=args.caldav_port,
         google_port=args.google_port,
+        filemaker_port=args.filemaker_port,
     )
 
 
@@ -172,6 +173,9 @@ def register(sub: Any) -> None:
     p.add_argument("--port", type=int, default=8080, help="web server port")
     p.add_argument("--caldav-port", type=int, default=5232, help="CalDAV port")
     p.add_argument("--google-port", type=int, default=8095, help="Google emulator port")
+    p.add_argument(
+        "--filemaker-port", type=int, default=8096, help="FileMaker Data API emulator port"
+    )
     p.set_defaults(handler=cmd_demo)
 
     p = sub.add_parser("hash-password", help="print a bcrypt hash for [admin] password_hash")

@@ -16,6 +16,7 @@ from ..store import EventStore
 from .admin import setup_admin
 from .api import setup_api
 from .feeds import setup_feeds
+from .filemaker import setup_filemaker
 from .health import setup_health
 from .keys import SETTINGS, STORE
 
@@ -42,6 +43,7 @@ def create_app(
     setup_feeds(app)
     setup_admin(app)
     setup_health(app)
+    setup_filemaker(app)
     if mirror and settings.google.enabled:
         app.cleanup_ctx.append(mirror_ctx)
     return app

@@ -21,6 +21,7 @@ from aiohttp import web
 from ..mirror.control import mirror_control
 from ..store import EventStore
 from .admin.authstate import GOOGLE_ACCESS, ensure_google_access
+from .filemaker import metric_samples, readiness
 from .keys import SETTINGS, STORE
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ async def readyz(request: web.Request) -> web.Response:
         ready = ready and state.ok
     else:
         checks["google"] = "disabled"
+    checks.update(readiness(request.app))  # reported, not gating: see web/filemaker.py
     return web.json_response({"ready": ready, "checks": checks}, status=200 if ready else 503)
 
 
@@ -149,6 +151,8 @@ async def metrics(request: web.Request) -> web.Response:
             "Age of the oldest change not yet in Google (0 when none waits).",
             [({}, figures_m.lag_seconds or 0.0)],
         )
+    for name, kind, help_text, samples in metric_samples(request.app):
+        lines += family(name, kind, help_text, samples)
     return web.Response(
         body=("\n".join(lines) + "\n").encode(), headers={"Content-Type": CONTENT_TYPE}
     )

@@ -23,7 +23,7 @@ def free_port() -> int:
         return port
 
 
-def start_demo(folder: Path, ports: tuple[int, int, int]) -> tuple[subprocess.Popen[str], str]:
+def start_demo(folder: Path, ports: tuple[int, int, int, int]) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "TZ": "Pacific/Chatham", "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [
@@ -37,6 +37,8 @@ def start_demo(folder: Path, ports: tuple[int, int, int]) -> tuple[subprocess.Po
             str(ports[1]),
             "--google-port",
             str(ports[2]),
+            "--filemaker-port",
+            str(ports[3]),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -63,7 +65,7 @@ def stop(proc: subprocess.Popen[str]) -> None:
 
 def test_demo_serves_every_part_and_restarts_with_same_logins(tmp_path: Path) -> None:
     folder = tmp_path / "shop"
-    ports = (free_port(), free_port(), free_port())
+    ports = (free_port(), free_port(), free_port(), free_port())
     proc, guide = start_demo(folder, ports)
     try:
         web = f"http://127.0.0.1:{ports[0]}"
@@ -78,6 +80,9 @@ def test_demo_serves_every_part_and_restarts_with_same_logins(tmp_path: Path) ->
         feed = next(line.split()[-1] for line in guide.splitlines() if "chris: http" in line)
         answer = http("GET", feed)
         assert answer.status == 200 and b"BEGIN:VEVENT" in answer.body
+        # read from the FileMaker emulator's iPoint file before "ready", and pushed ones too
+        assert b"UID:ipoint-WO-" in answer.body and b"UID:ipoint-PUSH-" in answer.body
+        assert "records\nread from FileMaker" in guide and "/api/v1/events/PUSH-NEW" in guide
         assert b"X-WR-TIMEZONE:America/Chicago" in answer.body
         push = http(
             "PUT",

@@ -16,7 +16,10 @@ import bridge
 
 ROOT = Path(__file__).resolve().parents[2]
 OURS = {"bridge", "radicale_plugin"}
-SEPARATE = {"google_emulator": "the emulators' own distribution, which only `demo` starts"}
+SEPARATE = {
+    "google_emulator": "the emulators' own distribution, which only `demo` starts",
+    "filemaker_emulator": "the emulators' own distribution, which only `demo` starts",
+}
 NOT_IMPORTED = {"tzdata": "the zone database zoneinfo reads where the host has none"}
 
 

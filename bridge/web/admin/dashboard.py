@@ -10,6 +10,7 @@ from ...google.oauth_flow import EXPIRY_DOC_URL, PERMISSIONS_URL, PUBLISHING_DOC
 from ...mirror.control import mirror_control
 from ..keys import STORE
 from .calendars import build_cards
+from .filemaker_view import source_cards
 from .render import page
 from .state import admin_of, require_session
 
@@ -42,5 +43,6 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
             "expiry_doc_url": EXPIRY_DOC_URL,
             "publishing_doc_url": PUBLISHING_DOC_URL,
             "permissions_url": PERMISSIONS_URL,
+            "filemaker_sources": source_cards(request.app),
         },
     )
