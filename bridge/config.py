@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .records import LOGIN_RE, LOGIN_RULE
 from .timeutil import zone
 
 Converter = Callable[[str], Any]
@@ -102,8 +103,8 @@ def to_color(text: str) -> str:
 
 def to_login(text: str) -> str:
     value = text.strip()
-    if not re.fullmatch(r"[A-Za-z0-9._@-]{1,64}", value):
-        raise ValueError("expected a login of letters, digits, . _ @ -")
+    if not LOGIN_RE.fullmatch(value):
+        raise ValueError(f"expected a login: {LOGIN_RULE}")
     return value
 
 
@@ -155,6 +156,37 @@ class WebSettings:
     )
     max_body_bytes: int = opt(
         16 * 1024 * 1024, "Largest request body accepted (413 above).", to_int(1024, 1024**3)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSettings:
+    """Limits every ingest path (push API, import) applies to each record; a record over a
+    limit is refused with a 4xx (or exit 2) naming the field."""
+
+    max_title_chars: int = opt(
+        1000, "Longest title (characters) of a record.", to_int(1, 1_000_000)
+    )
+    max_text_chars: int = opt(
+        20000,
+        "Longest other text field (description, location, customer, ...), in characters.",
+        to_int(1, 10_000_000),
+    )
+    max_attendees: int = opt(
+        50,
+        "Most attendee logins on one record (each may become a calendar and a Google mirror).",
+        to_int(0, 100_000),
+    )
+    max_instances: int = opt(
+        5000,
+        "Largest COUNT of a repeating record's rule (RFC 5545 RRULE). FREQ must be DAILY, "
+        "WEEKLY, MONTHLY or YEARLY.",
+        to_int(1, 1_000_000),
+    )
+    max_json_depth: int = opt(
+        20,
+        "Deepest nesting of arrays and objects in a pushed or imported JSON body.",
+        to_int(3, 1000),
     )
 
 
@@ -303,6 +335,7 @@ SECTIONS: dict[str, type] = {
     "bridge": BridgeSettings,
     "store": StoreSettings,
     "web": WebSettings,
+    "ingest": IngestSettings,
     "import": ImportSettings,
     "caldav": CalDAVSettings,
     "feeds": FeedSettings,
@@ -318,6 +351,7 @@ class Settings:
     bridge: BridgeSettings
     store: StoreSettings = field(default_factory=StoreSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
     import_: ImportSettings = field(default_factory=ImportSettings)
     caldav: CalDAVSettings = field(default_factory=CalDAVSettings)
     feeds: FeedSettings = field(default_factory=FeedSettings)
