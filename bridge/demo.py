@@ -20,7 +20,7 @@ import bcrypt
 from . import config
 from .caldav.htpasswd import set_password
 from .demo_data import SUPERVISOR, TECHNICIANS, demo_records
-from .runtime import open_store, write_private
+from .runtime import open_store, private_dir, write_private
 from .serve import announce, run
 from .timeutil import zone
 from .validate import validate_batch
@@ -55,7 +55,7 @@ def _hash(password: str) -> str:
 
 def write_demo_config(folder: Path, web_port: int, caldav_port: int, google_port: int) -> Path:
     """Write (or keep) the demo's bridge.ini and htpasswd; return the config path."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     data = _secrets(folder)
     google = f"http://127.0.0.1:{google_port}"
     supervisor = SUPERVISOR[0]

@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from .config import Settings
-from .runtime import open_store
+from .runtime import exposure_warnings, open_store
 from .web.app import create_app
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,8 @@ async def serve(
     """Run every configured part until SIGTERM or SIGINT."""
     stop = _stop_on_signals()
     store = open_store(settings)
+    for warning in exposure_warnings(settings):
+        logger.warning("%s", warning)
     caldav: Any = None
     runner: web.AppRunner | None = None
     try:

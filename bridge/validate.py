@@ -349,7 +349,7 @@ def validate_batch(
 def check_ids(ids: Sequence[object]) -> list[str]:
     """Validate a list of ids to delete."""
     problems = [
-        Problem(str(i), "id", "is not a valid record id")
+        Problem(show(i), "id", "is not a valid record id")
         for i in ids
         if not isinstance(i, str) or not ID_RE.fullmatch(i)
     ]

@@ -11,7 +11,7 @@ from typing import Any
 from .. import config
 from ..errors import ConfigError
 from ..importer import read_records
-from ..runtime import open_store
+from ..runtime import exposure_warnings, open_store
 from ..validate import validate_batch
 
 
@@ -23,6 +23,8 @@ def load_settings(args: argparse.Namespace) -> config.Settings:
 
 def cmd_check(args: argparse.Namespace) -> int:
     settings = load_settings(args)
+    for warning in exposure_warnings(settings):
+        print(f"warning: {warning}", file=sys.stderr)
     print(
         f"{settings.path}: OK (time zone {settings.bridge.timezone}, data in {settings.data_dir})"
     )
@@ -31,8 +33,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     settings = load_settings(args)
-    raws = read_records(Path(args.file))
-    records = validate_batch(raws, settings.bridge.timezone)
+    raws = read_records(Path(args.file), settings.ingest.max_json_depth)
+    records = validate_batch(raws, settings.bridge.timezone, settings.ingest)
     store = open_store(settings)
     try:
         replace = {r.user for r in records} if args.replace else None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ...caldav.layout import own_path
 from ...config import Settings
 from ...google.client import calendar_link, public_ical_url
+from ...redact import redact_text
 from ...store import EventStore
 from ..feeds import feed_url, webcal_url
 from .ports import CalendarMirrorStatus, MirrorControl
@@ -98,7 +99,7 @@ def build_cards(
                 webcal_url=webcal_url(feed),
                 last_mirrored=ago(status.last_mirrored, now),
                 pending=status.pending,
-                last_error=status.last_error,
+                last_error=redact_text(status.last_error),
                 mirrored=bool(status.calendar_id),
             )
         )
