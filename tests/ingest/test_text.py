@@ -7,7 +7,6 @@ reads them, stopped for those calendars)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
