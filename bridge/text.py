@@ -16,12 +16,16 @@ _BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 #: Other C0 controls, DEL, C1 controls and the noncharacters XML excludes: dropped.
 _DROP = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: Anything ``clean`` changes (most text has none: one scan, no copy).
+_SPECIAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 #: What XML 1.0 cannot carry at all (TAB, LF and CR can).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def clean(value: str) -> str:
     """``value`` with every line break as LF, lone surrogates as U+FFFD, other controls gone."""
+    if _SPECIAL.search(value) is None:
+        return value
     value = _BREAKS.sub("\n", value)
     value = _SURROGATE.sub("\ufffd", value)
     return _DROP.sub("", value)
