@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 
-from .timeutil import day_start
+from .timeutil import MAX_YEAR, MIN_YEAR, day_start
 
 FREQS = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 PARTS = frozenset(
@@ -43,6 +43,8 @@ PARTS = frozenset(
 MAX_INTERVAL = 1000
 #: Instances read at most by one expansion that the caller did not bound itself.
 SCAN_LIMIT = 100_000
+#: Instances read to find the exact end of an UNTIL series; past them UNTIL bounds it.
+UNTIL_SCAN = 2000
 _CYCLE_YEARS = 400  # the Gregorian calendar repeats exactly (146097 days, 20871 weeks)
 _MIN_PROBE_YEARS = 28  # the weekday and leap-year pattern repeats (between century years)
 _VALUE = re.compile(r"[A-Z0-9,+\-]{1,200}")
@@ -121,6 +123,8 @@ def _until(val: str, start: datetime | date, tz: ZoneInfo) -> str:
         moment = datetime.strptime(m.group(1) + (m.group(2) or "235959"), "%Y%m%d%H%M%S")
     except ValueError as exc:
         raise RecurrenceError(f"UNTIL={val[:40]} is not a real date") from exc
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise RecurrenceError(f"UNTIL={val[:40]} is not between {MIN_YEAR} and {MAX_YEAR}")
     if not isinstance(start, datetime):
         return day.strftime("%Y%m%d")
     if m.group(3):
@@ -246,6 +250,8 @@ def last_start(
     series = build(rule_text, start, tz)
     if series.count is None and series.until is None:
         return None
+    if series.until is not None:
+        limit = min(limit, UNTIL_SCAN)
     last = None
     seen = 0
     for last in instances(series, limit=limit + 1):  # noqa: B007

@@ -34,11 +34,11 @@ def span(record: EventRecord) -> tuple[int, int, bool]:
         return start, end, end - start > LONG_SPAN_S
     try:
         last = last_start(record.rrule, record.start, tz)
-    except RecurrenceError:
+        if last is None:
+            return start, FOREVER, True
+        finish = int(end_of(last, record.start, record.end, tz))
+    except (RecurrenceError, OverflowError):
         return start, FOREVER, True
-    if last is None:
-        return start, FOREVER, True
-    finish = int(end_of(last, record.start, record.end, tz))
     return start, min(FOREVER, max(end, finish)), True
 
 
