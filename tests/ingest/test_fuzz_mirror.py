@@ -6,102 +6,37 @@ no longer stops the calendar's mirror."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
-from google_emulator.settings import AccountSpec, EmulatorSettings, OAuthClientSpec
+from google_emulator.settings import EmulatorSettings
 from google_emulator.testing import EmulatorThread
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge.caldav.htpasswd import set_password
+from bridge.config import load
 from bridge.runtime import write_private
 from tests.ingest.strategies import accepted_records
-from tests.support import CLI, ROOT, http
+from tests.mirror.support import ini_text, sign_in
+from tests.support import http, serve_cli, wait_for
 
-CLIENT_ID = "bridge-fuzz.apps.googleusercontent.com"
-CLIENT_SECRET = "fuzz-secret"
-OWNER = "owner@shop.example"
 TOKEN = "fuzz-ingest-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 40.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorThread]:
-    spec = EmulatorSettings(
-        accounts=(AccountSpec(OWNER, "America/Chicago"),),
-        clients=(OAuthClientSpec(CLIENT_ID, CLIENT_SECRET),),
-    )
-    with EmulatorThread(spec) as emu:
+    with EmulatorThread(EmulatorSettings()) as emu:
         yield emu
 
 
 @pytest.fixture(scope="module")
 def web(tmp_path_factory: pytest.TempPathFactory, emulator: EmulatorThread) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("fuzz-mirror")
-    google = emulator.base_url
-    config = folder / "bridge.ini"
-    write_private(
-        config,
-        f"[bridge]\ntimezone = America/Chicago\ndata_dir = data\n"
-        f"[web]\nport = 0\ningest_token = {TOKEN}\n"
-        "[caldav]\nport = 0\nservice_user = mirror\nservice_password = mirror-pw\n"
-        f"[google]\nenabled = yes\napi_endpoint = {google}\nauth_uri = {google}/o/oauth2/v2/auth\n"
-        f"token_uri = {google}/token\nrevoke_uri = {google}/revoke\n"
-        f"client_id = {CLIENT_ID}\nclient_secret = {CLIENT_SECRET}\n"
-        "[mirror]\ninterval_seconds = 0.2\n",
-    )
-    info = emulator.authorized_user_info(OWNER, client_id=CLIENT_ID)
-    write_private(
-        folder / "data" / "google-credentials.json",
-        json.dumps(
-            {
-                "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET,
-                "refresh_token": info["refresh_token"],
-                "token_uri": f"{google}/token",
-            }
-        ),
-    )
-    set_password(folder / "data" / "users.htpasswd", "chris", "chris-pw", rounds=4)
-    proc = subprocess.Popen(
-        [*CLI, "-c", str(config), "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    url = ""
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.startswith("web: "):
-                url = line.split()[1]
-            if line.strip() == "ready":
-                break
-        assert url
-        yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    config = tmp_path_factory.mktemp("fuzz-mirror") / "bridge.ini"
+    write_private(config, ini_text(emulator.base_url, f"[web]\nport = 0\ningest_token = {TOKEN}\n"))
+    sign_in(emulator, load(config))
+    with serve_cli(config) as urls:
+        yield urls["web"]
 
 
 def google_summaries(emulator: EmulatorThread) -> dict[str, str]:

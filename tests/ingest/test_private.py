@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import stat
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from bridge.mirror.ics_client import read
 from bridge.mirror.sources import SourceSpec
 from bridge.redact import redact_text, redact_url
 from tests.caldav.conftest import auth, serving
-from tests.support import CLI, ROOT, ServerThread, http, run_cli
+from tests.support import ServerThread, http, run_cli, serve_cli
 
 TOKEN = "private-test-token"
 FEED_TOKEN = "Xk3_aZ9qLmN0pQrStUvWxYz12345678abcd"
@@ -40,30 +38,9 @@ def serve(tmp_path: Path) -> Iterator[dict[str, str]]:
         f"[web]\nport = 0\ningest_token = {TOKEN}\n[caldav]\nport = 0\n"
     )
     os.chmod(config, 0o600)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [*CLI, "-c", str(config), "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        preexec_fn=lambda: os.umask(0o022),  # the usual umask: files 0644 unless told
-    )
-    urls: dict[str, str] = {}
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            name, _, value = line.strip().partition(": ")
-            if value:
-                urls[name] = value
-            if line.strip() == "ready":
-                break
-        assert "web" in urls and "caldav" in urls
+    with serve_cli(config, umask=0o022) as urls:  # the usual umask: files 0644 unless told
         set_password(tmp_path / "data" / "users.htpasswd", "chris", "pw", rounds=4)
         yield urls
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
 
 
 def test_serve_writes_nothing_others_can_read(serve: dict[str, str], tmp_path: Path) -> None:
