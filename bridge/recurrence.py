@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import islice
+from itertools import dropwhile, islice
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
@@ -41,8 +41,9 @@ PARTS = frozenset(
     {"FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS"}
 )
 MAX_INTERVAL = 1000
-#: Instances read at most by one expansion that the caller did not bound itself.
-SCAN_LIMIT = 100_000
+#: Instances read at most by one expansion, those skipped before ``after`` included (dateutil
+#: always starts at DTSTART): one a day for the 300 accepted years (1900-2199).
+SCAN_LIMIT = 110_000
 #: Instances read to find the exact end of an UNTIL series; past them UNTIL bounds it.
 UNTIL_SCAN = 2000
 _CYCLE_YEARS = 400  # the Gregorian calendar repeats exactly (146097 days, 20871 weeks)
@@ -225,17 +226,20 @@ def _first(series: Series) -> datetime | None:
 def instances(
     series: Series, after: datetime | None = None, limit: int = SCAN_LIMIT
 ) -> Iterator[datetime]:
-    """Starts of the instances (at or after ``after``, all when None), at most ``limit``.
+    """Starts of the instances (at or after ``after``, all when None), reading at most
+    ``limit`` instances from the series' start.
     An all-day series' instances are naive midnights: an aware ``after`` is read in its zone."""
+    bounded = islice(series.rule, limit)
     if after is None:
-        return islice(series.rule, limit)
+        return bounded
     if series.dtstart.tzinfo is None:
         if after.tzinfo is not None:
             after = after.astimezone(series.tz)
         after = after.replace(tzinfo=None)
     elif after.tzinfo is None:
         after = after.replace(tzinfo=series.dtstart.tzinfo)
-    return islice(series.rule.xafter(after, inc=True), limit)
+    start = after
+    return dropwhile(lambda moment: moment < start, bounded)
 
 
 def last_start(

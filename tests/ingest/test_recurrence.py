@@ -155,3 +155,21 @@ def test_an_ended_series_leaves_the_feed(tmp_path: Path) -> None:
     assert answer.status == 200
     uids = {str(e["UID"]) for e in Calendar.from_ical(answer.body).walk("VEVENT")}
     assert uids == {"ipoint-on"}
+
+
+def test_every_expansion_reads_a_bounded_number_of_instances() -> None:
+    """Reproduces: an endless series queried far from its start made dateutil walk every
+    instance in between (an endless SECONDLY series cost another user's week query 5.6 s);
+    an expansion now reads at most ``limit`` instances from the start, skipped ones included."""
+    from zoneinfo import ZoneInfo
+
+    from bridge.recurrence import build, instances
+
+    tz = ZoneInfo(TZ)
+    daily = build("FREQ=DAILY", datetime(2026, 1, 1, 9, tzinfo=ZoneInfo(TZ)), tz)
+    near = datetime(2026, 1, 5, tzinfo=UTC)
+    assert next(iter(instances(daily, near, limit=10))) == datetime(2026, 1, 5, 9, tzinfo=tz)
+    assert list(instances(daily, datetime(2026, 1, 20, tzinfo=UTC), limit=10)) == []
+    all_day = build("FREQ=WEEKLY;UNTIL=20260201", date(2026, 1, 1), tz)
+    assert len(list(instances(all_day, limit=3))) == 3
+    assert [d.day for d in instances(all_day, datetime(2026, 1, 20, 6, tzinfo=UTC))] == [22, 29]
