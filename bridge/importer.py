@@ -97,9 +97,10 @@ def _json_array(text: str, max_depth: int) -> Iterator[tuple[int | None, object]
         start = pos
     else:
         raise JSONInputError('a JSON file must hold an array of records or {"events": [...]}', 1)
+    wrapped = start != pos
     pos = _skip(text, start + 1)
     if text.startswith("]", pos):
-        _end(text, pos + 1, lines)
+        _end(text, pos + 1, lines, wrapped)
         return
     while True:
         try:
@@ -121,14 +122,17 @@ def _json_array(text: str, max_depth: int) -> Iterator[tuple[int | None, object]
             pos = _skip(text, pos + 1)
             continue
         if text.startswith("]", pos):
-            _end(text, pos + 1, lines)
+            _end(text, pos + 1, lines, wrapped)
             return
         raise JSONInputError("not valid JSON: expected ',' or ']'", lines.at(pos))
 
 
-def _end(text: str, pos: int, lines: _Lines) -> None:
-    rest = text[pos:].strip()
-    if rest and not rest.startswith("}"):
+def _end(text: str, pos: int, lines: _Lines, wrapped: bool) -> None:
+    """After the array: nothing (the wrapper object was parsed whole already)."""
+    if wrapped:
+        return
+    pos = _skip(text, pos)
+    if pos < len(text):
         raise JSONInputError("not valid JSON: extra data after the array", lines.at(pos))
 
 
