@@ -8,7 +8,6 @@ dozen characters of the value, so an answer never grows with a hostile value.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
@@ -17,8 +16,8 @@ from typing import Any
 from .config import IngestSettings
 from .errors import Problem, ValidationError
 from .records import LOGIN_RE, LOGIN_RULE, EventRecord, Kind, Status
-from .text import clean
 from .timeutil import TimeParseError, parse_modified, parse_when, zone
+from .validate_fields import boolean, clean_text, logins, show, text_of
 from .validate_recurrence import parse_exdates, parse_rrule
 
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=~-]{0,199}")
@@ -51,8 +50,6 @@ _STATUS = {
     "cancelled": "cancelled",
     "canceled": "cancelled",
 }
-_TRUE = {"1", "yes", "true", "y", "on"}
-_FALSE = {"0", "no", "false", "n", "off", ""}
 
 
 class _Checker:
@@ -67,59 +64,6 @@ class _Checker:
         self.problems.append(Problem(self.id, field, reason, self.line))
 
 
-def show(value: object) -> str:
-    """A value quoted in a problem, cut to a few dozen characters."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return str(value) if abs(value) < 10**20 else None
-    if isinstance(value, float):
-        return str(value) if math.isfinite(value) else None
-    if isinstance(value, str):
-        return value
-    return None
-
-
-def _logins(value: object, limit: int) -> list[str] | str:
-    """The attendee logins, or why they are refused; the count is checked before any login is
-    read, so a list of 20,000 costs nothing."""
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        items: list[object] = [x for x in (p.strip() for p in value.split(",")) if x]
-    elif isinstance(value, list):
-        items = value
-    else:
-        return "must be a list of logins or a comma-separated string"
-    if len(items) > limit:
-        return f"{len(items)} attendees, more than {limit} ([ingest] max_attendees)"
-    out: list[str] = []
-    for item in items:
-        if not isinstance(item, str) or not LOGIN_RE.fullmatch(item.strip()):
-            return f"{show(item)} is not a login ({LOGIN_RULE})"
-        out.append(item.strip())
-    return out
-
-
-def _bool(value: object) -> bool | None:
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    return None
-
-
 def validate_record(
     raw: object,
     shop_timezone: str,
@@ -132,7 +76,7 @@ def validate_record(
     if not isinstance(raw, Mapping):
         return None, [Problem(path_id, None, "a record must be a JSON object", line)]
     raw_id = raw.get("id", path_id)
-    record_id = _text(raw_id)
+    record_id = text_of(raw_id)
     if record_id is not None and not ID_RE.fullmatch(record_id):
         bad_id, record_id = record_id, None
     else:
@@ -156,7 +100,7 @@ def validate_record(
     elif path_id is not None and record_id != path_id:
         c.fail("id", f"does not match the id in the URL ({show(path_id)})")
 
-    user = _text(raw.get("user"))
+    user = text_of(raw.get("user"))
     if user is not None:
         user = user.strip()
     if not user:
@@ -164,26 +108,30 @@ def validate_record(
     elif not LOGIN_RE.fullmatch(user):
         c.fail("user", f"{show(user)} is not a login ({LOGIN_RULE})")
         user = None
-    attendees = _logins(raw.get("attendees"), limits.max_attendees)
+    attendees = logins(raw.get("attendees"), limits.max_attendees)
     if isinstance(attendees, str):
         c.fail("attendees", attendees)
         attendees = []
-    title = _clean_text(c, "title", raw.get("title"), limits.max_title_chars)
-    if not title:
+    title = clean_text(c.fail, "title", raw.get("title"), limits.max_title_chars, "max_title_chars")
+    if not title and not any(p.field == "title" for p in c.problems):
         c.fail("title", "is required")
-    kind_raw = (_text(raw.get("kind")) or "event").strip().lower().replace(" ", "_")
+    kind_raw = (text_of(raw.get("kind")) or "event").strip().lower().replace(" ", "_")
     if kind_raw not in ("event", "work_order"):
         c.fail("kind", "must be work_order or event")
-    status_raw = (_text(raw.get("status")) or "confirmed").strip().lower()
+    status_raw = (text_of(raw.get("status")) or "confirmed").strip().lower()
     if status_raw not in _STATUS:
         c.fail("status", "must be confirmed, tentative or cancelled")
     texts: dict[str, str | None] = {
-        "user_name": _clean_text(c, "user_name", raw.get("user_name"), limits.max_title_chars)
+        "user_name": clean_text(
+            c.fail, "user_name", raw.get("user_name"), limits.max_title_chars, "max_title_chars"
+        )
     }
     for name in TEXT_FIELDS:
-        texts[name] = _clean_text(c, name, raw.get(name), limits.max_text_chars)
+        texts[name] = clean_text(
+            c.fail, name, raw.get(name), limits.max_text_chars, "max_text_chars"
+        )
 
-    tzname = (_text(raw.get("timezone")) or "").strip() or shop_timezone
+    tzname = (text_of(raw.get("timezone")) or "").strip() or shop_timezone
     try:
         if not ZONE_RE.fullmatch(tzname):
             raise ValueError(f"{show(tzname)} is not an IANA time zone name like America/Chicago")
@@ -192,7 +140,7 @@ def validate_record(
         c.fail("timezone", str(exc))
         tz = zone(shop_timezone)
         tzname = shop_timezone
-    all_day = _bool(raw.get("all_day"))
+    all_day = boolean(raw.get("all_day"))
     if all_day is None:
         c.fail("all_day", "must be true or false")
         all_day = False
@@ -200,7 +148,7 @@ def validate_record(
     start = _when(c, "start", raw.get("start"), tz, required=True)
     end = _when(c, "end", raw.get("end"), tz, required=False)
     modified = None
-    mod_text = _text(raw.get("modified"))
+    mod_text = text_of(raw.get("modified"))
     if raw.get("modified") not in (None, "") and mod_text is None:
         c.fail("modified", "must be text")
     elif mod_text:
@@ -244,22 +192,6 @@ def validate_record(
         exdates=exdates,
         modified=modified,
     ), []
-
-
-def _clean_text(c: _Checker, field: str, value: object, limit: int) -> str | None:
-    """A text field cleaned for iCalendar and XML (``bridge.text``), or None when empty;
-    its length is checked first, on the raw value."""
-    if value is None:
-        return None
-    text = _text(value)
-    if text is None:
-        c.fail(field, "must be text")
-        return None
-    if len(text) > limit:
-        c.fail(field, f"is {len(text)} characters, longer than {limit} ([ingest] limits)")
-        return None
-    text = clean(text).strip()
-    return text or None
 
 
 def _when(

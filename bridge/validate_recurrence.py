@@ -3,15 +3,12 @@ is read and normalised by ``bridge.recurrence`` (what is accepted and why is sai
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from .recurrence import RecurrenceError, normalise
 from .timeutil import TimeParseError, parse_when, resolve_local
-
-Fail = Callable[[str, str], None]
-"""Records one problem: (field, reason)."""
+from .validate_fields import Fail
 
 
 def parse_rrule(
