@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -38,6 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     setup_logging("debug" if args.verbose else "info")
+    # Everything the bridge writes (database, tokens, credentials, technicians' personal
+    # calendars in Radicale's storage) is for its own user only: 0700 folders, 0600 files.
+    os.umask(0o077)
     try:
         code: int = args.handler(args)
         return code

@@ -115,6 +115,37 @@ class WebSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class IngestSettings:
+    """Limits every ingest path (push API, import) applies to each record; a record over a
+    limit is refused with a 4xx (or exit 2) naming the field."""
+
+    max_title_chars: int = opt(
+        1000, "Longest title (characters) of a record.", to_int(1, 1_000_000)
+    )
+    max_text_chars: int = opt(
+        20000,
+        "Longest other text field (description, location, customer, ...), in characters.",
+        to_int(1, 10_000_000),
+    )
+    max_attendees: int = opt(
+        50,
+        "Most attendee logins on one record (each may become a calendar and a Google mirror).",
+        to_int(0, 100_000),
+    )
+    max_instances: int = opt(
+        5000,
+        "Largest COUNT of a repeating record's rule (RFC 5545 RRULE). FREQ must be DAILY, "
+        "WEEKLY, MONTHLY or YEARLY.",
+        to_int(1, 1_000_000),
+    )
+    max_json_depth: int = opt(
+        20,
+        "Deepest nesting of arrays and objects in a pushed or imported JSON body.",
+        to_int(3, 1000),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class ImportSettings:
     max_delete_share: float = opt(
         0.25,
@@ -336,6 +367,7 @@ SECTIONS: dict[str, type] = {
     "bridge": BridgeSettings,
     "store": StoreSettings,
     "web": WebSettings,
+    "ingest": IngestSettings,
     "import": ImportSettings,
     "caldav": CalDAVSettings,
     "feeds": FeedSettings,
@@ -351,6 +383,7 @@ class Settings:
     bridge: BridgeSettings
     store: StoreSettings = field(default_factory=StoreSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
     import_: ImportSettings = field(default_factory=ImportSettings)
     caldav: CalDAVSettings = field(default_factory=CalDAVSettings)
     feeds: FeedSettings = field(default_factory=FeedSettings)

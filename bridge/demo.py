@@ -24,7 +24,7 @@ import bcrypt
 from . import config
 from .caldav.htpasswd import set_password
 from .demo_data import SUPERVISOR, TECHNICIANS, demo_records
-from .files import write_private
+from .files import private_dir, write_private
 from .runtime import open_store
 from .serve import announce, run
 from .timeutil import zone
@@ -122,7 +122,7 @@ def write_demo_config(
     folder: Path, web_port: int, caldav_port: int, google_port: int, filemaker_port: int = 8096
 ) -> Path:
     """Write (or keep) the demo's bridge.ini and htpasswd; return the config path."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     data = _secrets(folder)
     google = f"http://127.0.0.1:{google_port}"
     supervisor = SUPERVISOR[0]

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from . import __version__
 from .records import EventRecord
+from .text import clean, xml_safe
 from .timeutil import utc_stamp, zone
 
 CRLF = "\r\n"
@@ -25,9 +26,12 @@ _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/Zulu", "Zulu", "Universal", "Etc/
 
 
 def escape_text(value: str) -> str:
-    """TEXT escaping of RFC 5545 3.3.11 (backslash, semicolon, comma, newline)."""
+    """TEXT escaping of RFC 5545 3.3.11 (backslash, semicolon, comma, newline), after dropping
+    the controls TEXT and XML cannot carry (``bridge.text.clean``: ingest already did, this
+    guards every other caller)."""
     return (
-        value.replace("\\", "\\\\")
+        clean(value)
+        .replace("\\", "\\\\")
         .replace(";", "\\;")
         .replace(",", "\\,")
         .replace("\r\n", "\\n")
@@ -297,8 +301,9 @@ def calendar_text(
 
 
 def item_text(vevent: str, tzid: str) -> str:
-    """One event as a complete calendar object resource (RFC 4791 4.1)."""
-    return _item_head(tzid) + vevent + "END:VCALENDAR" + CRLF
+    """One event as a complete calendar object resource (RFC 4791 4.1). Every CalDAV answer
+    embeds it in XML: a block stored before ingest cleaned text is made XML-safe here."""
+    return _item_head(tzid) + xml_safe(vevent) + "END:VCALENDAR" + CRLF
 
 
 @lru_cache(maxsize=64)

@@ -13,12 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import Problem, ValidationError
+from .jsonin import DECODER, JSONInputError, check_depth, loads
 
 LIST_COLUMNS = ("attendees", "exdates")
 
 
-def read_records(path: Path) -> list[tuple[int | None, object]]:
-    """Raw records of an export file with their line numbers.
+def read_records(path: Path, max_depth: int = 20) -> list[tuple[int | None, object]]:
+    """Raw records of an export file with their line numbers, in time linear in its size.
+
+    Args:
+        max_depth: deepest JSON nesting accepted (``[ingest] max_json_depth``).
 
     Raises:
         ValidationError: the file cannot be read or is not JSON, JSON lines or CSV.
@@ -29,72 +33,119 @@ def read_records(path: Path) -> list[tuple[int | None, object]]:
         raise ValidationError([Problem(None, None, f"cannot read {path}: {exc}")]) from exc
     suffix = path.suffix.lower()
     stripped = text.lstrip()
-    if suffix in (".jsonl", ".ndjson") or (
-        suffix != ".csv" and stripped.startswith("{") and _looks_like_lines(stripped)
-    ):
-        return list(_json_lines(text))
-    if suffix == ".json" or stripped.startswith(("[", "{")):
-        return list(_json_array(text))
-    if suffix in (".csv", ".txt", "") or "," in text.split("\n", 1)[0]:
-        return list(_csv(text))
+    try:
+        if suffix in (".jsonl", ".ndjson") or (
+            suffix != ".csv" and stripped.startswith("{") and _looks_like_lines(stripped)
+        ):
+            return list(_json_lines(text, max_depth))
+        if suffix == ".json" or stripped.startswith(("[", "{")):
+            return list(_json_array(text, max_depth))
+        if suffix in (".csv", ".txt", "") or "," in text.split("\n", 1)[0]:
+            return list(_csv(text))
+    except JSONInputError as exc:
+        raise ValidationError([Problem(None, None, exc.message, exc.line)]) from exc
     raise ValidationError(
         [Problem(None, None, f"{path.name}: unknown format (use .json, .jsonl or .csv)")]
     )
 
 
 def _looks_like_lines(text: str) -> bool:
-    first = text.split("\n", 1)[0].strip()
-    try:
-        json.loads(first)
-    except json.JSONDecodeError:
+    first, newline, rest = text.partition("\n")
+    if not newline or not rest.strip():
         return False
-    return "\n" in text.strip()
-
-
-def _json_array(text: str) -> Iterator[tuple[int | None, object]]:
-    decoder = json.JSONDecoder()
     try:
-        whole = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError(
-            [Problem(None, None, f"not valid JSON: {exc.msg}", exc.lineno)]
-        ) from exc
-    if isinstance(whole, dict) and isinstance(whole.get("events"), list):
-        whole = whole["events"]
+        json.loads(first.strip())
+    except (json.JSONDecodeError, RecursionError):
+        return False
+    return True
+
+
+class _Lines:
+    """Line numbers of offsets visited in increasing order: each newline is counted once."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.line = 1
+
+    def at(self, offset: int) -> int:
+        self.line += self.text.count("\n", self.pos, offset)
+        self.pos = offset
+        return self.line
+
+
+def _skip(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    return pos
+
+
+def _json_array(text: str, max_depth: int) -> Iterator[tuple[int | None, object]]:
+    """The records of ``[...]`` or ``{"events": [...]}``, each decoded once, with the line
+    where its object starts."""
+    lines = _Lines(text)
+    pos = _skip(text, 0)
+    if text.startswith("{", pos):
+        whole = loads(text, max_depth)
+        if not isinstance(whole, dict) or not isinstance(whole.get("events"), list):
+            raise JSONInputError(
+                'a JSON file must hold an array of records or {"events": [...]}', 1
+            )
+        # Records carry their own line numbers only in the plain array form.
         start = text.index("[", text.index('"events"'))
-    elif isinstance(whole, list):
-        start = text.index("[")
+    elif text.startswith("[", pos):
+        start = pos
     else:
-        raise ValidationError(
-            [
-                Problem(
-                    None, None, 'a JSON file must hold an array of records or {"events": [...]}', 1
-                )
-            ]
-        )
-    pos = start + 1
-    # Lines are counted from the previous record on, not from the top (quadratic for big files).
-    line, counted = 1, 0
-    for item in whole:
-        while text[pos] in " \t\r\n,":
-            pos += 1
-        _, end = decoder.raw_decode(text, pos)
-        line += text.count("\n", counted, pos)
-        counted = pos
+        raise JSONInputError('a JSON file must hold an array of records or {"events": [...]}', 1)
+    wrapped = start != pos
+    pos = _skip(text, start + 1)
+    if text.startswith("]", pos):
+        _end(text, pos + 1, lines, wrapped)
+        return
+    while True:
+        try:
+            item, end = DECODER.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise JSONInputError(f"not valid JSON: {exc.msg}", lines.at(exc.pos)) from exc
+        except RecursionError as exc:
+            raise JSONInputError(f"nested deeper than {max_depth} levels", lines.at(pos)) from exc
+        except JSONInputError as exc:
+            raise JSONInputError(exc.message, lines.at(pos)) from exc
+        line = lines.at(pos)
+        try:
+            check_depth(item, max_depth - 1)
+        except JSONInputError as exc:
+            raise JSONInputError(exc.message, line) from exc
         yield line, item
-        pos = end
+        pos = _skip(text, end)
+        if text.startswith(",", pos):
+            pos = _skip(text, pos + 1)
+            continue
+        if text.startswith("]", pos):
+            _end(text, pos + 1, lines, wrapped)
+            return
+        raise JSONInputError("not valid JSON: expected ',' or ']'", lines.at(pos))
 
 
-def _json_lines(text: str) -> Iterator[tuple[int | None, object]]:
+def _end(text: str, pos: int, lines: _Lines, wrapped: bool) -> None:
+    """After the array: nothing (the wrapper object was parsed whole already)."""
+    if wrapped:
+        return
+    pos = _skip(text, pos)
+    if pos < len(text):
+        raise JSONInputError("not valid JSON: extra data after the array", lines.at(pos))
+
+
+def _json_lines(text: str, max_depth: int) -> Iterator[tuple[int | None, object]]:
     problems: list[Problem] = []
     out: list[tuple[int | None, object]] = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
-            out.append((number, json.loads(line)))
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(None, None, f"not valid JSON: {exc.msg}", number))
+            out.append((number, loads(line, max_depth)))
+        except JSONInputError as exc:
+            problems.append(Problem(None, None, exc.message, number))
     if problems:
         raise ValidationError(problems)
     yield from out
@@ -102,17 +153,22 @@ def _json_lines(text: str) -> Iterator[tuple[int | None, object]]:
 
 def _csv(text: str) -> Iterator[tuple[int | None, object]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not reader.fieldnames:
-        return
-    reader.fieldnames = [f.strip() for f in reader.fieldnames]
-    for row in reader:
-        record: dict[str, object] = {}
-        if None in row:
-            raise ValidationError(
-                [Problem(None, None, "more cells than header columns", reader.line_num)]
-            )
-        for key, value in row.items():
-            if value is None or value.strip() == "":
-                continue
-            record[key] = value.strip()
-        yield reader.line_num, record
+    try:
+        if not reader.fieldnames:
+            return
+        reader.fieldnames = [f.strip() for f in reader.fieldnames]
+        for row in reader:
+            record: dict[str, object] = {}
+            if None in row:
+                raise ValidationError(
+                    [Problem(None, None, "more cells than header columns", reader.line_num)]
+                )
+            for key, value in row.items():
+                if value is None or value.strip() == "":
+                    continue
+                record[key] = value.strip()
+            yield reader.line_num, record
+    except csv.Error as exc:
+        raise ValidationError(
+            [Problem(None, None, f"not valid CSV: {exc}", reader.line_num)]
+        ) from exc

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, get_args
 
 Kind = Literal["work_order", "event"]
 Status = Literal["confirmed", "tentative", "cancelled"]
+
+#: A technician's login: it becomes a CalDAV path segment (``/<login>/ipoint/``), an htpasswd
+#: name and a Google calendar's key, so it starts with a letter or digit (no ``.``/``..``) and
+#: holds no ``/``, ``:`` or white space.
+LOGIN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+LOGIN_RULE = "1-64 letters, digits or . _ @ -, starting with a letter or digit"
 
 KINDS: tuple[str, ...] = ("work_order", "event")
 STATUSES: tuple[str, ...] = ("confirmed", "tentative", "cancelled")

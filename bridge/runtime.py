@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from .config import Settings
+from .files import private_dir
 from .store import EventStore
 from .store.db import open_database
 from .store.sql import SQLEventStore
@@ -11,7 +12,7 @@ from .store.sql import SQLEventStore
 
 def open_store(settings: Settings) -> EventStore:
     """The configured event store, migrated and ready."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     db = open_database(
         settings.store.backend,
         path=str(settings.data_path(settings.store.path)),

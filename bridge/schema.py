@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .records import LOGIN_RE, LOGIN_RULE
 from .timeutil import zone
 
 Converter = Callable[[str], Any]
@@ -113,10 +114,8 @@ def to_login(text: str) -> str:
     value = text.strip()
     # A login is a folder name in Radicale's storage and a path segment in every URL: no
     # slashes, no "." or "..", no leading dot (Radicale keeps its own files under ".Radicale").
-    if not re.fullmatch(r"[A-Za-z0-9_@-][A-Za-z0-9._@-]{0,63}", value):
-        raise ValueError(
-            "expected a login of at most 64 letters, digits, . _ @ - not starting with a dot"
-        )
+    if not LOGIN_RE.fullmatch(value):
+        raise ValueError(f"expected a login: {LOGIN_RULE}")
     return value
 
 

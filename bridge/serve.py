@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from .config import Settings
+from .exposure import exposure_warnings
 from .runtime import open_store
 from .web.app import create_app
 
@@ -60,6 +61,8 @@ async def serve(
     """Run every configured part until SIGTERM or SIGINT."""
     stop = _stop_on_signals()
     store = open_store(settings)
+    for warning in exposure_warnings(settings):
+        logger.warning("%s", warning)
     caldav: Any = None
     runner: web.AppRunner | None = None
     try:

@@ -18,6 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: Index end of series that never end (9999-12-31).
 FOREVER = 253402300799
+#: Years an ingest time may fall in: far enough from datetime's own edges (1 and 9999) that
+#: adding a zone offset, a duration or a day never overflows.
+MIN_YEAR, MAX_YEAR = 1900, 2199
 #: Single events longer than this are indexed as "long" (see store.iter_range).
 LONG_SPAN_S = 7 * 86400
 
@@ -35,8 +38,10 @@ class TimeParseError(ValueError):
 def zone(name: str) -> ZoneInfo:
     """The IANA zone ``name``; ``ValueError`` names it when unknown."""
     try:
+        if len(name) > 255:
+            raise ValueError("too long")
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ValueError(
             f"unknown time zone {name!r} (use an IANA name like America/Chicago)"
         ) from exc
@@ -50,8 +55,11 @@ def resolve_local(naive: datetime, tz: ZoneInfo) -> datetime:
 
 def parse_when(text: str, tz: ZoneInfo) -> datetime | date:
     """Parse an ingest time: a bare date (all-day), a naive local time (in ``tz``),
-    or a time with an offset or ``Z`` (kept as that instant, shown in ``tz``)."""
+    or a time with an offset or ``Z`` (kept as that instant, shown in ``tz``), in the years
+    ``MIN_YEAR`` to ``MAX_YEAR``."""
     text = text.strip()
+    if text[:4].isdigit() and not MIN_YEAR <= int(text[:4]) <= MAX_YEAR:
+        raise TimeParseError(f"{text[:40]!r} is not between {MIN_YEAR} and {MAX_YEAR}")
     if _DATE.match(text):
         try:
             return date.fromisoformat(text)
@@ -81,6 +89,8 @@ def parse_modified(text: str, tz: ZoneInfo) -> datetime:
     m = _FILEMAKER.match(text)
     if m:
         month, day, year, hour, minute, second = m.groups()
+        if not MIN_YEAR <= int(year) <= MAX_YEAR:
+            raise TimeParseError(f"{text!r} is not between {MIN_YEAR} and {MAX_YEAR}")
         try:
             naive = datetime(
                 int(year), int(month), int(day), int(hour), int(minute), int(second or 0)

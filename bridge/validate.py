@@ -1,5 +1,10 @@
 """The one validation path of every ingest (push API, file import, poller): raw iPoint records
-in, ``EventRecord``s out, or every problem found with the record id, field and reason."""
+in, ``EventRecord``s out, or every problem found with the record id, field and reason.
+
+Every limit (``[ingest]``) is checked before the work it bounds: a text's length before it is
+cleaned, the number of attendees before any login is looked at. Problems quote at most a few
+dozen characters of the value, so an answer never grows with a hostile value.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from .config import IngestSettings
 from .errors import Problem, ValidationError
-from .records import EventRecord, Kind, Status
+from .records import LOGIN_RE, LOGIN_RULE, EventRecord, Kind, Status
 from .timeutil import TimeParseError, parse_modified, parse_when, zone
+from .validate_fields import boolean, clean_text, logins, show, text_of
 from .validate_recurrence import parse_exdates, parse_rrule
 
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=~-]{0,199}")
-LOGIN_RE = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+#: IANA names are at most a few dozen characters of these (tzfile(5) and tz-link.html).
+ZONE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+/-]{0,63}")
+DEFAULT_LIMITS = IngestSettings()
 TEXT_FIELDS = ("location", "description", "customer", "phone", "url", "number", "work_status")
 FIELDS = frozenset(
     {
@@ -35,15 +44,12 @@ FIELDS = frozenset(
         *TEXT_FIELDS,
     }
 )
-MAX_TEXT = 20000
 _STATUS = {
     "confirmed": "confirmed",
     "tentative": "tentative",
     "cancelled": "cancelled",
     "canceled": "cancelled",
 }
-_TRUE = {"1", "yes", "true", "y", "on"}
-_FALSE = {"0", "no", "false", "n", "off", ""}
 
 
 class _Checker:
@@ -58,101 +64,83 @@ class _Checker:
         self.problems.append(Problem(self.id, field, reason, self.line))
 
 
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return value
-    return None
-
-
-def _logins(value: object) -> list[str] | None:
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        return [p for p in (x.strip() for x in value.split(",")) if p]
-    if isinstance(value, list) and all(isinstance(x, str) for x in value):
-        return [x.strip() for x in value if x.strip()]
-    return None
-
-
-def _bool(value: object) -> bool | None:
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    return None
-
-
 def validate_record(
-    raw: object, shop_timezone: str, *, line: int | None = None, path_id: str | None = None
+    raw: object,
+    shop_timezone: str,
+    *,
+    line: int | None = None,
+    path_id: str | None = None,
+    limits: IngestSettings = DEFAULT_LIMITS,
 ) -> tuple[EventRecord | None, list[Problem]]:
     """Check one raw record. Returns the record, or None and the problems found."""
     if not isinstance(raw, Mapping):
         return None, [Problem(path_id, None, "a record must be a JSON object", line)]
     raw_id = raw.get("id", path_id)
-    record_id = _text(raw_id)
+    record_id = text_of(raw_id)
+    if record_id is not None and not ID_RE.fullmatch(record_id):
+        bad_id, record_id = record_id, None
+    else:
+        bad_id = None
     c = _Checker(record_id if record_id else path_id, line)
-    for key in raw:
-        if key not in FIELDS:
-            c.fail(str(key), "unknown field (see docs/ingest.md for the fields)")
-    if not record_id:
-        c.fail("id", "is required")
-    elif not ID_RE.fullmatch(record_id):
+    unknown = [str(key) for key in raw if key not in FIELDS]
+    if unknown:
+        c.fail(
+            show(unknown[0])[1:-1] if len(unknown) == 1 else f"{len(unknown)} fields",
+            "unknown field (see docs/ingest.md for the fields)"
+            + ("" if len(unknown) == 1 else f": {show(unknown)}"),
+        )
+    if bad_id is not None:
         c.fail(
             "id",
-            "must be 1-200 letters, digits or . _ : @ + = ~ -, starting with a letter or digit",
+            f"{show(bad_id)} must be 1-200 letters, digits or . _ : @ + = ~ -, "
+            "starting with a letter or digit",
         )
+    elif not record_id:
+        c.fail("id", "is required")
     elif path_id is not None and record_id != path_id:
-        c.fail("id", f"does not match the id in the URL ({path_id!r})")
+        c.fail("id", f"does not match the id in the URL ({show(path_id)})")
 
-    user = _text(raw.get("user"))
+    user = text_of(raw.get("user"))
+    if user is not None:
+        user = user.strip()
     if not user:
         c.fail("user", "is required (the technician's login)")
     elif not LOGIN_RE.fullmatch(user):
-        c.fail("user", "must be a login of letters, digits or . _ @ -")
-    attendees = _logins(raw.get("attendees"))
-    if attendees is None:
-        c.fail("attendees", "must be a list of logins or a comma-separated string")
+        c.fail("user", f"{show(user)} is not a login ({LOGIN_RULE})")
+        user = None
+    attendees = logins(raw.get("attendees"), limits.max_attendees)
+    if isinstance(attendees, str):
+        c.fail("attendees", attendees)
         attendees = []
-    for login in attendees:
-        if not LOGIN_RE.fullmatch(login):
-            c.fail("attendees", f"{login!r} is not a login")
-    title = _text(raw.get("title"))
-    if not title or not title.strip():
+    title = clean_text(c.fail, "title", raw.get("title"), limits.max_title_chars, "max_title_chars")
+    if not title and not any(p.field == "title" for p in c.problems):
         c.fail("title", "is required")
-    kind_raw = (_text(raw.get("kind")) or "event").strip().lower().replace(" ", "_")
+    kind_raw = (text_of(raw.get("kind")) or "event").strip().lower().replace(" ", "_")
     if kind_raw not in ("event", "work_order"):
         c.fail("kind", "must be work_order or event")
-    status_raw = (_text(raw.get("status")) or "confirmed").strip().lower()
+    status_raw = (text_of(raw.get("status")) or "confirmed").strip().lower()
     if status_raw not in _STATUS:
         c.fail("status", "must be confirmed, tentative or cancelled")
-    texts: dict[str, str | None] = {}
-    for name in ("user_name", *TEXT_FIELDS):
-        value = raw.get(name)
-        text = _text(value)
-        if value is not None and text is None:
-            c.fail(name, "must be text")
-        elif text is not None and len(text) > MAX_TEXT:
-            c.fail(name, f"is longer than {MAX_TEXT} characters")
-        texts[name] = text.strip() if text and text.strip() else None
+    texts: dict[str, str | None] = {
+        "user_name": clean_text(
+            c.fail, "user_name", raw.get("user_name"), limits.max_title_chars, "max_title_chars"
+        )
+    }
+    for name in TEXT_FIELDS:
+        texts[name] = clean_text(
+            c.fail, name, raw.get(name), limits.max_text_chars, "max_text_chars"
+        )
 
-    tzname = _text(raw.get("timezone")) or shop_timezone
+    tzname = (text_of(raw.get("timezone")) or "").strip() or shop_timezone
     try:
+        if not ZONE_RE.fullmatch(tzname):
+            raise ValueError(f"{show(tzname)} is not an IANA time zone name like America/Chicago")
         tz = zone(tzname)
     except ValueError as exc:
         c.fail("timezone", str(exc))
         tz = zone(shop_timezone)
         tzname = shop_timezone
-    all_day = _bool(raw.get("all_day"))
+    all_day = boolean(raw.get("all_day"))
     if all_day is None:
         c.fail("all_day", "must be true or false")
         all_day = False
@@ -160,7 +148,7 @@ def validate_record(
     start = _when(c, "start", raw.get("start"), tz, required=True)
     end = _when(c, "end", raw.get("end"), tz, required=False)
     modified = None
-    mod_text = _text(raw.get("modified"))
+    mod_text = text_of(raw.get("modified"))
     if raw.get("modified") not in (None, "") and mod_text is None:
         c.fail("modified", "must be text")
     elif mod_text:
@@ -170,8 +158,12 @@ def validate_record(
             c.fail("modified", str(exc) + " (or MM/dd/yyyy HH:mm:ss)")
 
     span = _span(c, start, end, all_day, tz)
-    rrule = parse_rrule(c.fail, raw.get("rrule"), span[0] if span else None, tz)
-    exdates = parse_exdates(c.fail, raw.get("exdates"), span[0] if span else None, tz)
+    rrule = parse_rrule(
+        c.fail, raw.get("rrule"), span[0] if span else None, tz, limits.max_instances
+    )
+    exdates = parse_exdates(
+        c.fail, raw.get("exdates"), span[0] if span else None, tz, limits.max_instances
+    )
     if c.problems or span is None or not record_id or not user or not title:
         return None, c.problems
     owner_attendees = tuple(dict.fromkeys(a for a in attendees if a != user))
@@ -180,7 +172,7 @@ def validate_record(
     return EventRecord(
         id=record_id,
         user=user,
-        title=title.strip(),
+        title=title,
         start=span[0],
         end=span[1],
         timezone=tzname,
@@ -209,7 +201,7 @@ def _when(
         if required:
             c.fail(field, "is required")
         return None
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > 64:
         c.fail(field, "must be text like 2026-12-01T09:00")
         return None
     try:
@@ -256,7 +248,9 @@ def _span(
 
 
 def validate_batch(
-    raws: Iterable[tuple[int | None, object]], shop_timezone: str
+    raws: Iterable[tuple[int | None, object]],
+    shop_timezone: str,
+    limits: IngestSettings = DEFAULT_LIMITS,
 ) -> list[EventRecord]:
     """Validate records (each with its line number, if any); all or nothing.
 
@@ -267,7 +261,7 @@ def validate_batch(
     problems: list[Problem] = []
     seen: dict[str, int | None] = {}
     for line, raw in raws:
-        record, found = validate_record(raw, shop_timezone, line=line)
+        record, found = validate_record(raw, shop_timezone, line=line, limits=limits)
         problems.extend(found)
         if record is None:
             continue
@@ -285,7 +279,7 @@ def validate_batch(
 def check_ids(ids: Sequence[object]) -> list[str]:
     """Validate a list of ids to delete."""
     problems = [
-        Problem(str(i), "id", "is not a valid record id")
+        Problem(show(i), "id", "is not a valid record id")
         for i in ids
         if not isinstance(i, str) or not ID_RE.fullmatch(i)
     ]

@@ -1,110 +1,69 @@
-"""Validation of the recurrence fields of an ingest record (``rrule``, ``exdates``):
-RFC 5545 3.3.10 rules normalised to what calendars and Google expect."""
+"""Validation of the recurrence fields of an ingest record (``rrule``, ``exdates``): the rule
+is read and normalised by ``bridge.recurrence`` (what is accepted and why is said there)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from datetime import UTC, date, datetime, time
-from typing import Any
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
-
+from .recurrence import RecurrenceError, normalise
 from .timeutil import TimeParseError, parse_when, resolve_local
-
-Fail = Callable[[str, str], None]
-"""Records one problem: (field, reason)."""
+from .validate_fields import Fail
 
 
-def parse_rrule(fail: Fail, value: object, start: datetime | date | None, tz: Any) -> str | None:
+def parse_rrule(
+    fail: Fail, value: object, start: datetime | date | None, tz: ZoneInfo, max_instances: int
+) -> str | None:
+    """The normalised rule, or None (with a problem recorded when ``value`` is refused).
+
+    Without a valid start (already a problem of its own) the rule is not read.
+    """
     if value is None or value == "":
         return None
-    if not isinstance(value, str):
-        fail("rrule", "must be text like FREQ=WEEKLY;BYDAY=MO")
+    if not isinstance(value, str) or len(value) > 1000:
+        fail("rrule", "must be text like FREQ=WEEKLY;BYDAY=MO (at most 1000 characters)")
         return None
-    text = value.strip()
-    if text.upper().startswith("RRULE:"):
-        text = text[6:]
-    parts = [p for p in text.split(";") if p]
-    out: list[str] = []
-    for part in parts:
-        key, sep, val = part.partition("=")
-        if not sep or not key or not val:
-            fail("rrule", f"{part!r} is not NAME=VALUE")
-            return None
-        key = key.upper()
-        if key == "UNTIL" and start is not None:
-            until = parse_until(fail, val, start, tz)
-            if until is None:
-                return None
-            val = until
-        out.append(f"{key}={val.upper() if key != 'UNTIL' else val}")
-    rule = ";".join(out)
-    if not any(p.startswith("FREQ=") for p in out):
-        fail("rrule", "needs FREQ (RFC 5545 3.3.10)")
+    if start is None:
         return None
-    if start is not None:
-        dtstart = (
-            start.replace(tzinfo=None)
-            if isinstance(start, datetime)
-            else datetime.combine(start, time())
-        )
-        try:
-            rrulestr(
-                rule.replace("Z", "")
-                if isinstance(start, date) and not isinstance(start, datetime)
-                else rule,
-                dtstart=dtstart if "Z" not in rule else dtstart.replace(tzinfo=UTC),
-            )
-        except (ValueError, TypeError) as exc:
-            fail("rrule", f"not a valid RFC 5545 rule: {exc}")
-            return None
-    return rule
-
-
-def parse_until(fail: Fail, val: str, start: datetime | date, tz: Any) -> str | None:
-    """RFC 5545 3.3.10: UNTIL is a DATE for all-day series, and UTC for zoned timed series."""
-    text = val.strip().upper()
-    m = re.fullmatch(r"(\d{8})(?:T(\d{6})(Z?))?", text)
-    if not m:
-        fail("rrule", f"UNTIL={val} is not YYYYMMDD or YYYYMMDDTHHMMSSZ")
+    try:
+        return normalise(value, start, tz, max_instances)
+    except RecurrenceError as exc:
+        fail("rrule", str(exc))
         return None
-    day = datetime.strptime(m.group(1), "%Y%m%d")
-    if not isinstance(start, datetime):
-        return m.group(1)
-    if m.group(2) is None:
-        local = resolve_local(day.replace(hour=23, minute=59, second=59), tz)
-        return local.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    moment = datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S")
-    if m.group(3):
-        return moment.strftime("%Y%m%dT%H%M%SZ")
-    return resolve_local(moment, tz).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def parse_exdates(
-    fail: Fail, value: object, start: datetime | date | None, tz: Any
+    fail: Fail, value: object, start: datetime | date | None, tz: ZoneInfo, limit: int
 ) -> tuple[datetime | date, ...]:
+    """The excluded instances (at most ``limit``), as times in ``tz`` for a timed series and
+    dates for an all-day one."""
     if value is None or value == "" or value == []:
         return ()
     items: list[object]
     if isinstance(value, str):
+        if value.count(",") >= limit:
+            fail("exdates", f"more than {limit} dates ([ingest] max_instances)")
+            return ()
         items = [p.strip() for p in value.split(",") if p.strip()]
     elif isinstance(value, list):
         items = list(value)
     else:
         fail("exdates", "must be a list of dates or times")
         return ()
+    if len(items) > limit:
+        fail("exdates", f"{len(items)} dates, more than {limit} ([ingest] max_instances)")
+        return ()
     out: list[datetime | date] = []
     timed = isinstance(start, datetime)
     for item in items:
-        if not isinstance(item, str):
-            fail("exdates", f"{item!r} is not a date or time")
-            continue
+        if not isinstance(item, str) or len(item) > 64:
+            fail("exdates", f"{str(item)[:40]!r} is not a date or time")
+            return ()
         try:
             when = parse_when(item, tz)
         except TimeParseError as exc:
             fail("exdates", str(exc))
-            continue
+            return ()
         if timed and not isinstance(when, datetime):
             assert isinstance(start, datetime)
             when = resolve_local(datetime.combine(when, start.astimezone(tz).time()), tz)

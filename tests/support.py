@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
@@ -202,3 +205,61 @@ def run_in_pty(
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+    """Poll ``check`` until it returns something true (bounded by ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@contextmanager
+def serve_cli(config: Path, *, umask: int | None = None) -> Iterator[dict[str, str]]:
+    """``ipoint-bridge -c config serve`` as a subprocess until it prints ``ready``; yields the
+    URLs it announced (``web``, ``caldav``...); stopped by SIGTERM, which must end it cleanly.
+
+    Args:
+        umask: the umask the process starts with (the CLI sets its own).
+    """
+    env = {**os.environ, "TZ": "Asia/Kathmandu", "PYTHONPATH": str(ROOT)}
+
+    def set_umask() -> None:
+        if umask is not None:
+            os.umask(umask)
+
+    proc = subprocess.Popen(
+        [*CLI, "-c", str(config), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=set_umask,
+    )
+    urls: dict[str, str] = {}
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            name, _, value = line.strip().partition(": ")
+            if value:
+                urls[name] = value
+            if line.strip() == "ready":
+                break
+        assert "web" in urls, proc.stderr.read() if proc.stderr else ""
+        yield urls
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        assert code == 0, "serve did not stop cleanly on SIGTERM"

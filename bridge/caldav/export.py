@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ..ical import CRLF, calendar_text
 from ..records import StoredEvent
 from ..store import EventStore
+from ..text import xml_safe
 
 _END = "END:VCALENDAR" + CRLF
 
@@ -31,7 +32,8 @@ def wrap(events: Iterable[str], tzids: Iterable[str], header: CalendarHeader) ->
     head = calendar_text((), tzids, name=header.name, timezone=header.timezone, extra=header.extra)
     assert head.endswith(_END)
     yield head[: -len(_END)]
-    yield from events
+    # Blocks stored before ingest cleaned text may hold controls iCalendar cannot carry.
+    yield from (xml_safe(e) for e in events)
     yield _END
 
 

@@ -66,6 +66,9 @@ def radicale_configuration(
         "storage": {
             "type": PLUGIN,
             "filesystem_folder": str(collections_path(settings)),
+            # Personal calendars are private: folders 0700 (Radicale's items follow the
+            # process umask, but nobody else can enter the folders that hold them).
+            "folder_umask": "0077",
             "bridge_settings": settings,
         },
     }
@@ -96,6 +99,7 @@ def radicale_ini(settings: Settings, config_path: Path) -> str:
             "[storage]",
             f"type = {PLUGIN}",
             f"filesystem_folder = {collections_path(settings)}",
+            "folder_umask = 0077",
             f"bridge_config = {config_path}",
             "",
         ]

@@ -15,15 +15,15 @@ import logging
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from itertools import dropwhile, islice
+from itertools import islice
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrule, rruleset, rrulestr
 from radicale.item import filter as radicale_filter
 
 from ..records import StoredEvent, from_json_dict
+from ..recurrence import Series, build, instances
 from ..store import EventStore
 from ..timeutil import day_start, zone
 
@@ -99,7 +99,7 @@ class _Series:
     """A recurring event's rule read once: its instances as POSIX (start, end) pairs, listed
     up front when the series is finite and short (most iPoint series), else generated."""
 
-    rule: rrule | rruleset
+    rule: Series
     tz: ZoneInfo
     length: timedelta | None  # timed instances; None for all-day ones
     days: int  # all-day instances' length in days
@@ -117,11 +117,14 @@ class _Series:
         self, after: datetime | None = None, budget: _Budget | None = None
     ) -> Iterator[tuple[float, float]]:
         """(start, end) of the instances starting at or after ``after`` (all when None), in
-        order, taking at most ``budget`` steps of the rule (counted from its first instance:
-        dateutil's ``xafter`` walks from there too)."""
-        starts: Iterable[datetime] = self.rule if budget is None else budget.take(self.rule)
-        if after is not None:
-            starts = dropwhile(lambda start: start < after, starts)
+        order, taking at most ``budget`` steps of the rule (counted from its first instance)."""
+        # With a budget, ``[caldav] max_expansion_steps`` is the bound (the admin's to set),
+        # not the recurrence module's general one.
+        starts: Iterable[datetime] = (
+            instances(self.rule, after)
+            if budget is None
+            else instances(self.rule, after, limit=budget.left, take=budget.take)
+        )
         if self.length is not None:
             span = self.length.total_seconds()
             for start in starts:
@@ -157,7 +160,7 @@ def _read(data: str) -> _Series | None:
     tz = zone(record.timezone)
     if isinstance(record.start, datetime) and isinstance(record.end, datetime):
         return _Series(
-            rule=rrulestr(record.rrule, dtstart=record.start),
+            rule=build(record.rrule, record.start, tz),
             tz=tz,
             length=record.end - record.start,
             days=0,
@@ -165,9 +168,8 @@ def _read(data: str) -> _Series | None:
             skip_days=frozenset(),
         )
     if isinstance(record.start, date) and isinstance(record.end, date):
-        first = datetime.combine(record.start, time(), tzinfo=tz)
         return _Series(
-            rule=rrulestr(record.rrule, dtstart=first),
+            rule=build(record.rrule, record.start, tz),
             tz=tz,
             length=None,
             days=(record.end - record.start).days,

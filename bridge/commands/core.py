@@ -12,6 +12,7 @@ from typing import Any
 from .. import config
 from ..config_file import load_located
 from ..errors import ConfigError
+from ..exposure import exposure_warnings
 from ..filemaker import exports
 from ..importer import read_records
 from ..logs import setup_logging
@@ -27,6 +28,8 @@ def load_settings(args: argparse.Namespace) -> config.Settings:
 
 def cmd_check(args: argparse.Namespace) -> int:
     settings = load_settings(args)
+    for warning in exposure_warnings(settings):
+        print(f"warning: {warning}", file=sys.stderr)
     print(
         f"{settings.path}: OK (time zone {settings.bridge.timezone}, data in {settings.data_dir})"
     )
@@ -51,7 +54,7 @@ def _read_import(args: argparse.Namespace, settings: config.Settings) -> list[An
             raise ConfigError("--map needs a .mer file or --columns (export order)")
     if source is not None or exports.is_filemaker_export(path, columns):
         return exports.read_export(path, columns=columns, source=source, map_name=args.map or "")
-    return read_records(path)
+    return read_records(path, settings.ingest.max_json_depth)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -64,7 +67,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 yield item
                 checking.advance()
 
-        records = validate_batch(counted(), settings.bridge.timezone)
+        records = validate_batch(counted(), settings.bridge.timezone, settings.ingest)
     store = open_store(settings)
     try:
         replace = {r.user for r in records} if args.replace else None

@@ -22,6 +22,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import aiohttp
 
+from ..redact import redact_text, redact_url
 from .sources import Page, RawItem, SourceSpec
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,9 @@ async def _request(
         async with session.request(method, url, data=body.encode(), headers=headers) as resp:
             return resp.status, await resp.read()
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise SourceError(f"cannot reach {_safe(url)}: {type(exc).__name__} {exc}") from exc
+        raise SourceError(
+            f"cannot reach {_safe(url)}: {type(exc).__name__} {redact_text(str(exc))}"
+        ) from exc
 
 
 async def _multistatus(
@@ -114,15 +117,15 @@ async def _multistatus(
     except ET.ParseError as exc:
         raise SourceError(f"the server's XML answer is not valid: {exc}") from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise SourceError(f"cannot reach {_safe(url)}: {type(exc).__name__} {exc}") from exc
+        raise SourceError(
+            f"cannot reach {_safe(url)}: {type(exc).__name__} {redact_text(str(exc))}"
+        ) from exc
     return 207, token
 
 
 def _safe(url: str) -> str:
-    """A URL without credentials or query (feed tokens live in paths, so keep the host only
-    plus path length)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}:{parts.port or ''}{parts.path}"
+    """A URL fit for logs and the admin page (``bridge.redact``: feed tokens live in paths)."""
+    return redact_url(url)
 
 
 def _status_error(status: int, url: str, what: str) -> SourceError:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import stat
 import threading
 import time
 import weakref
@@ -107,6 +108,14 @@ class _Slot:
         return True
 
 
+def _create_private(path: Path) -> None:
+    """The database file created 0600 before SQLite opens it (SQLite would use the umask)."""
+    if not path.parent.is_dir():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError, PermissionError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 class SQLiteDatabase:
     """SQLite in WAL mode: one connection per thread, writers serialised by SQLite's lock.
 
@@ -121,7 +130,7 @@ class SQLiteDatabase:
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = 30.0) -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(self.path))
         self._busy_ms = int(busy_timeout_s * 1000)
         self._local = threading.local()
         self._all: list[_Slot] = []
@@ -132,9 +141,13 @@ class SQLiteDatabase:
             first = self._open()
         first.raw.execute("PRAGMA journal_mode=WAL")
         if self.path != ":memory:":
-            # The database holds feed tokens: owner-only. A read-only mount is still usable.
-            with contextlib.suppress(OSError):
-                os.chmod(self.path, 0o600)
+            # The database holds feed tokens: owner-only, with its -wal and -shm files (SQLite
+            # gives them the database's mode; older ones may predate that). A read-only mount
+            # is still usable.
+            for name in (self.path, self.path + "-wal", self.path + "-shm"):
+                with contextlib.suppress(OSError):
+                    if stat.S_IMODE(os.stat(name).st_mode) & 0o077:
+                        os.chmod(name, 0o600)
 
     def _open(self) -> _Slot:
         try:

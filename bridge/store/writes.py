@@ -11,11 +11,10 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from dateutil.rrule import rrulestr
-
 from ..errors import SafetyValveError
 from ..ical import render_vevent
 from ..records import ApplyOutcome, ApplyResult, EventRecord, to_json_dict
+from ..recurrence import RecurrenceError, end_of, last_start
 from ..timeutil import FOREVER, LONG_SPAN_S, instant, zone
 from .db import Connection
 
@@ -27,34 +26,21 @@ def span(record: EventRecord) -> tuple[int, int, bool]:
     """Index span (epoch seconds) of a record, and whether it is indexed as long.
 
     A recurring series spans from its first start to the end of its last instance, or forever
-    when the rule has no COUNT or UNTIL.
+    when it has no end (or none within ``recurrence.SCAN_LIMIT`` instances and no UNTIL).
     """
     tz = zone(record.timezone)
     start = instant(record.start, tz)
     end = instant(record.end, tz)
     if not record.rrule:
         return start, end, end - start > LONG_SPAN_S
-    rule = record.rrule.upper()
-    if "COUNT=" not in rule and "UNTIL=" not in rule:
-        return start, FOREVER, True
-    dtstart = (
-        record.start
-        if isinstance(record.start, datetime)
-        else datetime.combine(record.start, datetime.min.time())
-    )
     try:
-        last = None
-        for last in rrulestr(record.rrule, dtstart=dtstart.replace(tzinfo=None)):  # noqa: B007
-            pass
-    except (ValueError, TypeError):
+        last = last_start(record.rrule, record.start, tz)
+        if last is None:
+            return start, FOREVER, True
+        finish = int(end_of(last, record.start, record.end, tz))
+    except (RecurrenceError, OverflowError):
         return start, FOREVER, True
-    if last is None:
-        return start, end, True
-    if isinstance(record.start, datetime):
-        last_start = int(last.replace(tzinfo=tz).timestamp())
-    else:
-        last_start = instant(last.date(), tz)
-    return start, max(end, last_start + (end - start)), True
+    return start, min(FOREVER, max(end, finish)), True
 
 
 def apply_batch(

@@ -1,8 +1,10 @@
 """The push API iPoint calls: PUT/DELETE one record, POST a batch applied atomically.
 
-Answers: 200 with what happened; 400 for a body that is not JSON of the right shape; 422 with
-every problem for records that fail validation; 401 for a missing or wrong bearer token; 409
-for a single push older than the stored record; 413 (aiohttp) above ``[web] max_body_bytes``.
+Answers: 200 with what happened; 400 for a body that is not JSON of the right shape (or JSON
+beyond ``bridge.jsonin``'s bounds: NaN, huge numbers, deep nesting); 422 with every problem for
+records that fail validation (``[ingest]`` limits included); 401 for a missing or wrong bearer
+token; 409 for a single push older than the stored record; 413 (aiohttp) above
+``[web] max_body_bytes``.
 Nothing changes unless the whole request is accepted.
 """
 
@@ -18,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from ..errors import Problem, ValidationError
+from ..jsonin import JSONInputError, loads
 from ..records import ApplyResult
 from ..validate import check_ids, validate_batch, validate_record
 from .keys import SETTINGS, STORE
@@ -57,15 +60,13 @@ async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 async def _body(request: web.Request) -> Any:
+    raw = await request.read()
+    depth = request.app[SETTINGS].ingest.max_json_depth
     try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return await asyncio.to_thread(loads, raw, depth)
+    except JSONInputError as exc:
         raise web.HTTPBadRequest(
-            text=json.dumps({"error": f"body is not valid JSON: {exc}"}),
+            text=json.dumps({"error": f"body is not accepted JSON: {exc.message}"}),
             content_type="application/json",
         ) from exc
 
@@ -86,7 +87,13 @@ async def put_event(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     path_id = request.match_info["id"]
     body = await _body(request)
-    record, problems = validate_record(body, settings.bridge.timezone, path_id=path_id)
+    record, problems = await asyncio.to_thread(
+        validate_record,
+        body,
+        settings.bridge.timezone,
+        path_id=path_id,
+        limits=settings.ingest,
+    )
     if record is None:
         return _json_error(422, "the record was rejected; nothing was changed", problems)
     store = request.app[STORE]
@@ -140,7 +147,10 @@ async def post_batch(request: web.Request) -> web.Response:
         return _json_error(400, "body must be an array of records")
     try:
         records = await asyncio.to_thread(
-            validate_batch, [(None, raw) for raw in events], settings.bridge.timezone
+            validate_batch,
+            [(None, raw) for raw in events],
+            settings.bridge.timezone,
+            settings.ingest,
         )
         ids = check_ids(deletes)
     except ValidationError as exc:

@@ -137,7 +137,7 @@ SERIES = [
     # Not at 01:00 on 2026-11-01: that wall time happens twice, and RFC 5545 3.3.5 (and the
     # store) take the first, while vobject's zones take the second.
     record(
-        "zero-length", start="2026-11-02T01:00", end="2026-11-02T01:00", rrule="FREQ=HOURLY;COUNT=5"
+        "zero-length", start="2026-11-02T01:00", end="2026-11-02T01:00", rrule="FREQ=DAILY;COUNT=5"
     ),
 ]
 

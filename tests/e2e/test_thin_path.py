@@ -5,11 +5,7 @@ with the right time; a delete propagates both ways."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,23 +16,13 @@ from google_emulator.testing import EmulatorThread
 
 from bridge.caldav.htpasswd import set_password
 from bridge.files import write_private
-from tests.support import CLI, ROOT, http
+from tests.support import http, serve_cli, wait_for
 
 CLIENT_ID = "bridge-e2e.apps.googleusercontent.com"
 CLIENT_SECRET = "e2e-secret"
 OWNER = "owner@shop.example"
 TOKEN = "e2e-ingest-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -88,37 +74,9 @@ interval_seconds = 0.2
             }
         ),
     )
-    env = {**os.environ, "TZ": "Asia/Kathmandu", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [*CLI, "-c", str(config), "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    urls: dict[str, str] = {}
-    try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            name, _, value = line.strip().partition(": ")
-            if value:
-                urls[name] = value
-            if line.strip() == "ready":
-                break
-        assert "web" in urls and "caldav" in urls, proc.stderr.read() if proc.stderr else ""
+    with serve_cli(config) as urls:
+        assert "caldav" in urls
         yield urls
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            code = proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
-        assert code == 0, "serve did not stop cleanly on SIGTERM"
 
 
 def google_events(emulator: EmulatorThread, calendar_name: str) -> list[dict[str, Any]]:

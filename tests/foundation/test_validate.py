@@ -117,7 +117,7 @@ def test_rrule_until_becomes_utc_for_timed_series() -> None:
         ({"kind": "meeting"}, "kind", "work_order or event"),
         ({"status": "done"}, "status", "confirmed, tentative or cancelled"),
         ({"rrule": "BYDAY=MO"}, "rrule", "needs FREQ"),
-        ({"rrule": "FREQ=SOMETIMES"}, "rrule", "not a valid"),
+        ({"rrule": "FREQ=SOMETIMES"}, "rrule", "not accepted"),
         ({"title": ""}, "title", "required"),
         ({"user": "chris smith"}, "user", "login"),
         ({"id": "has space"}, "id", "letters, digits"),

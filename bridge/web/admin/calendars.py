@@ -15,6 +15,7 @@ from ...caldav.radicale_config import htpasswd_path
 from ...config import Settings
 from ...google.client import calendar_link, public_ical_url
 from ...mirror.control import CalendarStatus, MirrorControl
+from ...redact import redact_text
 from ...store import EventStore
 from ..feeds import feed_url, webcal_url
 
@@ -103,7 +104,7 @@ def build_cards(
                 webcal_url=webcal_url(feed),
                 last_mirrored=ago(status.last_mirrored, now),
                 pending=status.waiting,
-                last_error=status.last_error,
+                last_error=redact_text(status.last_error),
                 mirrored=bool(status.google_id),
                 has_login=login in with_login,
             )
