@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 
+from ..progress import Progress
 from ..records import to_json_dict
 from ..runtime import open_store
 from .core import load_settings
@@ -93,7 +94,14 @@ async def _sync(args: argparse.Namespace) -> int:
         async with aiohttp.ClientSession() as http:
             poller = build_poller(settings, args.name, store, http)
             try:
-                result = await poller.poll(full=args.full)
+                with Progress(f"filemaker sync {args.name}: reading", unit="records") as bar:
+
+                    def step(done: int, total: int) -> None:
+                        if bar.total != total:
+                            bar.set_total(total)
+                        bar.update(done)
+
+                    result = await poller.poll(full=args.full, progress=step)
                 print(
                     f"[filemaker:{args.name}]: read {result.read}, wrote {result.written}, "
                     f"skipped {result.skipped} ({result.requests} requests)"

@@ -221,9 +221,13 @@ class SourcePoller:
             self._position = await asyncio.to_thread(load_position, self.store, self.spec.name)
         return self._position
 
-    async def poll(self, *, full: bool = False) -> PassResult:
+    async def poll(
+        self, *, full: bool = False, progress: Callable[[int, int], None] | None = None
+    ) -> PassResult:
         """Read every record modified since the kept position (all of them with ``full`` or
-        when nothing was read yet), write them, and keep the new position."""
+        when nothing was read yet), write them, and keep the new position. ``progress(done,
+        total)`` is told after each page: records read so far, and that plus what FileMaker's
+        found set says is still to come."""
         spec = self.spec
         start_requests = self.api.requests
         position = Position() if full else await self.position()
@@ -234,7 +238,7 @@ class SourcePoller:
         tail: dict[str, tuple[str, datetime]] = {
             k: (v, since) for k, v in boundary.items() if since is not None
         }
-        read = written = skipped = 0
+        read = written = skipped = seen = 0
         seen_at_floor = 0
         # With nothing read yet (or --full), every record is read in FileMaker's own order
         # (creation order: an edit does not move a record in it) by plain ranges, which spares
@@ -274,6 +278,7 @@ class SourcePoller:
                 assert pending is not None
                 page = await pending
                 pending = None
+                asked_from = seen_at_floor  # the offset this page was asked for (minus one)
                 fresh = []
                 stamps: list[datetime | None] = []
                 for record in page.records:
@@ -305,6 +310,9 @@ class SourcePoller:
                 w, s = await self._write(fresh)
                 written += w
                 skipped += s
+                seen += len(page.records)
+                if progress is not None:
+                    progress(seen, seen + max(0, page.found - asked_from - len(page.records)))
                 if pending is None:
                     break
         finally:

@@ -77,3 +77,19 @@ def test_webhook_prints_the_odata_webhook_add_body(fm: EmulatorThread, tmp_path:
     assert TOKEN not in done.stdout
     shown = run_cli("-c", str(ini), "filemaker", "webhook", "events", "--show-token")
     assert f"Bearer {TOKEN}" in shown.stdout
+
+
+def test_sync_full_shows_its_progress(
+    fm: EmulatorThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``filemaker sync --full`` is one of the long jobs: off a terminal it writes a line as it
+    goes (here after every page) and a last one with the count and the rate."""
+    monkeypatch.setenv("IPOINT_BRIDGE_PROGRESS_SECONDS", "0")
+    load_work_orders(fm, 250)
+    ini = write_ini(tmp_path, work_orders_ini(fm.base_url, extra="page_size = 100\n"))
+    done = run_cli("-c", str(ini), "filemaker", "sync", "workorders", "--full")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "read 250, wrote 250" in done.stdout
+    lines = [x for x in done.stderr.splitlines() if x.startswith("filemaker sync workorders: ")]
+    assert any(x.startswith("filemaker sync workorders: reading: 100/250 records") for x in lines)
+    assert lines[-1].startswith("filemaker sync workorders: reading: 250/250 records in "), lines
