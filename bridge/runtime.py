@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 from .config import Settings
@@ -23,13 +25,22 @@ def open_store(settings: Settings) -> EventStore:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read (tokens, credentials), atomically."""
+    """Write a file only its owner can read (tokens, credentials), atomically.
+
+    The temporary file has a unique name (``mkstemp``, created 0600), so several processes
+    sharing a data folder (two instances, or ``serve`` beside a command) never write into each
+    other's half-written file; the last ``os.replace`` wins whole.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
