@@ -10,6 +10,7 @@ from pathlib import Path
 from .config import Settings
 from .store import EventStore
 from .store.db import open_database
+from .store.lease import default_instance_name
 from .store.sql import SQLEventStore
 
 
@@ -22,6 +23,12 @@ def open_store(settings: Settings) -> EventStore:
         dsn=settings.store.dsn or None,
     )
     return SQLEventStore(db)
+
+
+def instance_name(settings: Settings) -> str:
+    """This process's name among instances sharing a store (``[bridge] instance_name``, else
+    hostname:pid)."""
+    return settings.bridge.instance_name or default_instance_name()
 
 
 def write_private(path: Path, text: str) -> None:

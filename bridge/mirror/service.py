@@ -373,6 +373,10 @@ class MirrorService:
                 )
         return None
 
+    def writes_to_google(self) -> bool:
+        """Whether this instance's mirror is the one writing to Google (``MirrorControl``)."""
+        return self._task is not None
+
     def _calls(self) -> dict[str, int]:
         """Google calls by outcome (HTTP requests and give-ups are bookkeeping, not calls)."""
         counts = self.mirror.counter.snapshot()

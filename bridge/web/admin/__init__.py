@@ -8,16 +8,19 @@ headers), ``login``, ``google_views`` (steps 1 and 2), ``flows`` (sign-ins in pr
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from ..keys import SETTINGS
-from . import actions, dashboard, google_views, login
+from ...runtime import instance_name
+from ..keys import SETTINGS, STORE
+from . import actions, dashboard, google_views, login, schema
 from .authstate import ensure_google_access
 from .flows import FlowStore
 from .guard import admin_guard
 from .jobs import JobBoard
+from .ports import mirror_port
 from .render import STATIC, environment, page, see_other
 from .sessions import SessionStore
 from .state import ADMIN, Admin
@@ -48,23 +51,27 @@ def setup_admin(app: web.Application) -> None:
 
         app.router.add_get("/admin", disabled)
         return
-    admin = Admin(
-        settings=settings,
-        env=env,
-        sessions=SessionStore(secure=settings.bridge.base_url.startswith("https://")),
-        throttle=LoginThrottle(),
-        flows=FlowStore(),
-        jobs=JobBoard(),
-        access=access,
-    )
-    app[ADMIN] = admin
     app.middlewares.append(admin_guard)
 
-    async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
+    async def admin_ctx(app: web.Application) -> AsyncIterator[None]:
+        # After the store's context: the admin's state lives in the store.
+        db = app[STORE].db
+        await asyncio.to_thread(db.migrate, schema.COMPONENT, schema.STEPS)
+        admin = Admin(
+            settings=settings,
+            env=env,
+            sessions=SessionStore(db, secure=settings.bridge.base_url.startswith("https://")),
+            throttle=LoginThrottle(db, settings.admin),
+            flows=FlowStore(db),
+            jobs=JobBoard(db, instance_name(settings), lambda: mirror_port(app)),
+            access=access,
+        )
+        app[ADMIN] = admin
+        admin.jobs.open()
         yield
         await admin.jobs.close()
 
-    app.cleanup_ctx.append(jobs_ctx)
+    app.cleanup_ctx.append(admin_ctx)
     r = app.router
     r.add_get("/admin", dashboard.dashboard)
     r.add_get("/admin/", _to_admin)

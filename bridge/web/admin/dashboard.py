@@ -22,7 +22,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     mirror = mirror_port(request.app)
     cards = await asyncio.to_thread(build_cards, settings, request.app[STORE], mirror)
     job_id = request.rel_url.query.get("job", "")
-    job = admin.jobs.get(job_id) if job_id else admin.jobs.latest()
+    job = await admin.jobs.get(job_id) if job_id else await admin.jobs.latest()
     return page(
         admin.env,
         "admin.html",
