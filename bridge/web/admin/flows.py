@@ -110,7 +110,9 @@ class FlowStore:
 
     def _peek(self, state: str) -> bool:
         with self.db.snapshot() as conn:
-            rows = conn.execute("SELECT 1 FROM admin_flows WHERE state = ? AND used IS NULL", (state,))
+            rows = conn.execute(
+                "SELECT 1 FROM admin_flows WHERE state = ? AND used IS NULL", (state,)
+            )
         return bool(rows)
 
     def _drop_session(self, session_id: str) -> None:

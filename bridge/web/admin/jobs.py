@@ -133,7 +133,8 @@ class JobBoard:
             )
             job = Job(secrets.token_urlsafe(9), kind, "queued", now, heartbeat=now)
             conn.execute(
-                "INSERT INTO admin_jobs (id, kind, state, queued, heartbeat) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO admin_jobs (id, kind, state, queued, heartbeat) "
+                "VALUES (?, ?, ?, ?, ?)",
                 (job.id, kind, job.state, now, now),
             )
             conn.execute(
@@ -146,7 +147,9 @@ class JobBoard:
     def _get(self, job_id: str | None) -> Job | None:
         with self.db.snapshot() as conn:
             if job_id is None:
-                rows = conn.execute(f"SELECT {_COLUMNS} FROM admin_jobs ORDER BY queued DESC LIMIT 1")
+                rows = conn.execute(
+                    f"SELECT {_COLUMNS} FROM admin_jobs ORDER BY queued DESC LIMIT 1"
+                )
             else:
                 rows = conn.execute(f"SELECT {_COLUMNS} FROM admin_jobs WHERE id = ?", (job_id,))
         return _job(rows[0], time.time()) if rows else None
