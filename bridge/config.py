@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
+import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -93,6 +94,16 @@ def to_emails(text: str) -> tuple[str, ...]:
     return items
 
 
+def to_networks(text: str) -> tuple[str, ...]:
+    items = to_list(text)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"{item!r} is not an IP address or network (CIDR)") from exc
+    return items
+
+
 def to_color(text: str) -> str:
     value = text.strip()
     if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
@@ -160,6 +171,14 @@ class WebSettings:
     )
     max_body_bytes: int = opt(
         16 * 1024 * 1024, "Largest request body accepted (413 above).", to_int(1024, 1024**3)
+    )
+    trusted_proxies: tuple[str, ...] = opt(
+        (),
+        "Addresses or networks (CIDR) of reverse proxies in front of the web server, e.g. "
+        "127.0.0.1, ::1. Only requests from them have their X-Forwarded-For and "
+        "X-Forwarded-Proto believed; the client is the rightmost address not in this list. "
+        "Empty: the connection's address is the client's.",
+        to_networks,
     )
 
 
@@ -482,7 +501,8 @@ def example() -> str:
     """
     out = [
         "; ipoint-bridge configuration: every option, with its help and default.",
-        "; Copy, edit, then check with: ipoint-bridge -c bridge.ini check",
+        "; Copy to /etc/ipoint-bridge/bridge.ini (or pass -c FILE, or set IPOINT_BRIDGE_CONFIG),",
+        "; edit, then check with: ipoint-bridge check",
         "",
     ]
     sections: list[tuple[str, type, bool]] = [(n, c, False) for n, c in SECTIONS.items()]

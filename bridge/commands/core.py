@@ -9,16 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from .. import config
-from ..errors import ConfigError
+from ..config_file import load_located
 from ..importer import read_records
 from ..runtime import open_store
 from ..validate import validate_batch
 
 
 def load_settings(args: argparse.Namespace) -> config.Settings:
-    if not args.config:
-        raise ConfigError("no configuration given: pass -c FILE (see config/bridge.ini)")
-    return config.load(args.config)
+    """The settings from ``-c``, ``$IPOINT_BRIDGE_CONFIG`` or /etc/ipoint-bridge/bridge.ini."""
+    return load_located(args.config)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -86,7 +85,21 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_config_example(args: argparse.Namespace) -> int:
+    sys.stdout.write(config.example() + "\n")
+    return 0
+
+
 def register(sub: Any) -> None:
+    p = sub.add_parser("config", help="the configuration file")
+    actions = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    e = actions.add_parser(
+        "example",
+        help="print a commented configuration with every option, its help and default "
+        "(the same file ships with the package as bridge/data/bridge.example.ini)",
+    )
+    e.set_defaults(handler=cmd_config_example)
+
     p = sub.add_parser("check", help="validate the configuration file")
     p.set_defaults(handler=cmd_check)
 

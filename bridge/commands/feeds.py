@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..config import Settings, load
+from ..config import Settings
 from ..errors import ConfigError
 from ..runtime import open_store
 from ..store import EventStore
 from ..web.feeds import MAX_URL, feed_url, webcal_url
+from .core import load_settings
 
 
 def _calendar(settings: Settings, store: EventStore, login: str) -> str:
@@ -33,7 +34,7 @@ def _print(settings: Settings, login: str, token: str) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    settings = load(args.config) if args.config else _no_config()
+    settings = load_settings(args)
     store = open_store(settings)
     try:
         login = _calendar(settings, store, args.user)
@@ -44,7 +45,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_rotate(args: argparse.Namespace) -> int:
-    settings = load(args.config) if args.config else _no_config()
+    settings = load_settings(args)
     store = open_store(settings)
     try:
         login = _calendar(settings, store, args.user)
@@ -54,10 +55,6 @@ def cmd_rotate(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
-
-
-def _no_config() -> Settings:
-    raise ConfigError("no configuration given: pass -c FILE (see config/bridge.ini)")
 
 
 def register(sub: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 
 from bridge import config
@@ -35,8 +36,12 @@ def test_check_names_file_section_option_value(tmp_path: Path) -> None:
 
 def test_example_config_is_complete_and_valid() -> None:
     text = (ROOT / "config" / "bridge.ini").read_text()
-    assert text == config.example() + "\n" or text == config.example()
+    assert text == config.example() + "\n", "regenerate: ipoint-bridge config example"
     config.parse(text, "bridge.ini")
+    shipped = resources.files("bridge").joinpath("data/bridge.example.ini").read_text()
+    assert shipped == text, "the packaged example differs from config/bridge.ini"
+    printed = run_cli("config", "example")
+    assert printed.returncode == 0 and printed.stdout == text
 
 
 def test_import_formats(tmp_path: Path) -> None:

@@ -15,8 +15,9 @@ import math
 import bcrypt
 from aiohttp import web
 
+from ..forwarded import client_address, is_https
 from .render import page, see_other
-from .state import admin_of, attach_session, client_address, session_of
+from .state import admin_of, attach_session, session_of
 from .throttle import Admission
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ async def _login_page(
         status=status,
     )
     if new:
-        admin.sessions.set_cookie(response, session)
+        admin.sessions.set_cookie(response, session, https=is_https(request))
     return response
 
 
@@ -93,7 +94,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     attach_session(request, fresh)
     logger.info("admin %s signed in from %s", username, client)
     response = see_other("/admin")
-    admin.sessions.set_cookie(response, fresh)
+    admin.sessions.set_cookie(response, fresh, https=is_https(request))
     return response
 
 

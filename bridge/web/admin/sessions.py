@@ -190,14 +190,18 @@ class SessionStore:
         if session.changed:
             await asyncio.to_thread(self._save, session)
 
-    def set_cookie(self, response: web.StreamResponse, session: Session) -> None:
+    def set_cookie(
+        self, response: web.StreamResponse, session: Session, *, https: bool = False
+    ) -> None:
+        """Set the session cookie; ``Secure`` when the bridge's address is https or this
+        request came over https (directly or through a trusted proxy)."""
         response.set_cookie(
             COOKIE,
             session.id,
             path="/admin",
             httponly=True,
             samesite="Lax",
-            secure=self.secure,
+            secure=self.secure or https,
             max_age=MAX_AGE_SECONDS,
         )
 

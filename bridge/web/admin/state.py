@@ -58,7 +58,3 @@ def attach_session(request: web.Request, session: Session | None) -> None:
         request.pop(_SESSION, None)
     else:
         request[_SESSION] = session
-
-
-def client_address(request: web.Request) -> str:
-    return request.remote or "unknown"

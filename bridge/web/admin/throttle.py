@@ -11,7 +11,7 @@ has one check in flight at a time, and a flood slows everyone down instead of lo
   many addresses is slowed down; the owner, from an address that has not failed, still gets in
   after a bounded wait. (A global lockout let such a flood keep the real admin out for minutes.)
 
-The client address comes from ``state.client_address`` (the forwarded address from trusted
+The client address comes from ``web.forwarded.client_address`` (the forwarded address from trusted
 proxies only).
 """
 
