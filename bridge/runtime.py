@@ -25,6 +25,15 @@ def open_store(settings: Settings) -> EventStore:
     return SQLEventStore(db)
 
 
+def local_caldav_url(settings: Settings) -> str:
+    """Where this host reaches the bridge's CalDAV server (a wildcard bind means loopback)."""
+    host = settings.caldav.host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{settings.caldav.port}"
+
+
 def instance_name(settings: Settings) -> str:
     """This process's name among instances sharing a store (``[bridge] instance_name``, else
     hostname:pid)."""

@@ -29,8 +29,7 @@ import aiohttp
 from ..config import Settings
 from ..errors import ConfigError
 from ..mirror.engine import Health, Mirror
-from ..mirror.service import local_caldav_url
-from ..runtime import open_store
+from ..runtime import local_caldav_url, open_store
 from ..store import EventStore
 from .core import load_settings
 

@@ -26,6 +26,7 @@ from ..config import Settings
 from ..errors import BridgeError
 from ..google.client import Tuning, calendar_link
 from ..google.credentials import load_credentials
+from ..runtime import local_caldav_url
 from ..store import EventStore
 from ..web.keys import SETTINGS, STORE
 from .engine import DEFAULT_TUNING, CredentialsLoader, Mirror
@@ -104,15 +105,6 @@ def _acl_lines(rules: list[dict[str, Any]]) -> tuple[str, ...]:
             who = f"everyone at {who}"
         out.append(f"{rule.get('role', 'reader')}: {who}")
     return tuple(out)
-
-
-def local_caldav_url(settings: Settings) -> str:
-    """Where this host reaches the bridge's CalDAV server (a wildcard bind means loopback)."""
-    host = settings.caldav.host
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{settings.caldav.port}"
 
 
 class MirrorService:
