@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import socket
 import sys
 import time
@@ -29,6 +30,10 @@ import aiohttp
 from ..config import Settings
 from ..errors import ConfigError
 from ..mirror.engine import Health, Mirror
+from ..mirror.mirror_pass import mirror_pass
+from ..mirror.reconcile import reconcile
+from ..mirror.service import MirrorService
+from ..mirror.sources import Target
 from ..runtime import local_caldav_url, open_store
 from ..store import EventStore
 from .core import load_settings
@@ -59,35 +64,6 @@ def caldav_for(settings: Settings, store: EventStore) -> Iterator[str]:
         yield handle.url
     finally:
         handle.stop()
-
-
-async def converge(
-    mirror: Mirror,
-    session: aiohttp.ClientSession,
-    *,
-    timeout: float,
-    allow_empty: bool = False,
-    before: Callable[[Mirror, list[Any]], None] | None = None,
-) -> Health:
-    """Poll every source, then push until nothing is queued, no progress is possible, Google
-    refuses writes, or ``timeout`` passes."""
-    deadline = time.time() + timeout
-    targets = await mirror.run(mirror.targets)
-    await mirror.poll(session, targets, allow_empty=allow_empty)
-    if before is not None:
-        await mirror.run(before, mirror, targets)
-    while True:
-        report = await mirror.run(mirror.push, targets, deadline)
-        await mirror.run(mirror.maintain, targets)
-        health = await mirror.run(mirror.health, targets)
-        if report.blocked or not health.pending or time.time() >= deadline:
-            break
-        if not report.sent and not report.settled:
-            break
-        if not report.settled:
-            await asyncio.sleep(min(2.0, max(0.0, deadline - time.time())))
-    await mirror.run(mirror.finish_pass, targets)
-    return health
 
 
 def _run(args: argparse.Namespace, work: Work) -> int:
@@ -121,48 +97,74 @@ def _run(args: argparse.Namespace, work: Work) -> int:
     return 1
 
 
+def _deadline(args: argparse.Namespace) -> float:
+    return time.time() + float(args.timeout)
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     if not args.once:
         return _loop(args)
 
     async def work(mirror: Mirror, session: aiohttp.ClientSession) -> Health:
-        before = (lambda m, t: m.reconcile(t)) if args.reconcile else None
-        return await converge(
-            mirror, session, timeout=args.timeout, allow_empty=args.allow_empty, before=before
+        async def job(targets: list[Target]) -> None:
+            await mirror.run(reconcile, mirror)
+
+        deadline = _deadline(args)
+        report = await mirror_pass(
+            mirror,
+            session,
+            job=job if args.reconcile else None,
+            allow_empty=args.allow_empty,
+            converge_by=deadline,
         )
+        return report.health
 
     return _run(args, work)
 
 
 def _loop(args: argparse.Namespace) -> int:
-    async def work(mirror: Mirror, session: aiohttp.ClientSession) -> Health:
-        interval = mirror.settings.mirror.interval_seconds
-        while True:
-            started = time.time()
-            await converge(mirror, session, timeout=60)
-            await asyncio.sleep(max(0.0, interval - (time.time() - started)))
+    """Mirror until interrupted: the daemon ``serve`` runs, without the web server."""
+    settings = load_settings(args)
+    if not settings.google.enabled:
+        raise ConfigError(
+            "the Google mirror is off: set enabled = yes", file=settings.path, section="google"
+        )
+    store = open_store(settings)
+
+    async def main() -> None:
+        service = MirrorService(settings, store, caldav_base=url)
+        await service.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await service.stop()
 
     try:
-        return _run(args, work)
+        with caldav_for(settings, store) as url:
+            asyncio.run(main())
     except KeyboardInterrupt:
         return 0
+    finally:
+        store.close()
+    return 0
 
 
 def cmd_repush(args: argparse.Namespace) -> int:
     async def work(mirror: Mirror, session: aiohttp.ClientSession) -> Health:
-        def before(m: Mirror, targets: list[Any]) -> None:
-            count = m.repush(future=args.future)
+        async def job(targets: list[Target]) -> None:
+            count = await mirror.run(functools.partial(mirror.repush, future=args.future))
             print(f"{count} events queued again", flush=True)
 
-        return await converge(mirror, session, timeout=args.timeout, before=before)
+        deadline = _deadline(args)
+        return (await mirror_pass(mirror, session, job=job, converge_by=deadline)).health
 
     return _run(args, work)
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     async def work(mirror: Mirror, session: aiohttp.ClientSession) -> Health:
-        def before(m: Mirror, targets: list[Any]) -> None:
-            found = m.reconcile(targets)
+        async def job(targets: list[Target]) -> None:
+            found = await mirror.run(reconcile, mirror)
             print(
                 f"{found.calendars} calendars listed: {found.edited} edited and "
                 f"{found.missing} deleted by hand, {found.removed} added by hand, "
@@ -170,7 +172,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-        return await converge(mirror, session, timeout=args.timeout, before=before)
+        deadline = _deadline(args)
+        return (await mirror_pass(mirror, session, job=job, converge_by=deadline)).health
 
     return _run(args, work)
 

@@ -12,14 +12,19 @@ items, and only ``id,etag,status`` fields.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..google.client import GoogleClient
-from ..google.errors import GoogleError
+from ..google.errors import GoogleError, NotAuthorized, NotFound
 from .actions import request_for
 from .mapping import MARK_KEY, MARK_VALUE
 from .plan import DELETED, Action
 from .status import StatusDB
+
+if TYPE_CHECKING:
+    from .engine import Mirror
 
 logger = logging.getLogger(__name__)
 
@@ -97,3 +102,42 @@ def reconcile_calendar(
             len(removes),
         )
     return ReconcileReport(1, len(edited), len(missing), len(removes), len(reverts))
+
+
+def reconcile(
+    mirror: Mirror, progress: Callable[[int, int], None] | None = None
+) -> ReconcileReport:
+    """Reconcile every Google calendar the bridge made (see module doc); ACLs are checked again
+    on the next ``maintain``. A calendar that cannot be listed is that calendar's error.
+
+    Raises:
+        NotAuthorized: no usable sign-in.
+    """
+    client = mirror.google.client()
+    rows = [c for c in mirror.status.calendars() if c.google_id]
+    totals = ReconcileReport()
+    for i, cal in enumerate(rows):
+        assert cal.google_id is not None
+        try:
+            found = reconcile_calendar(
+                client, mirror.status, cal.key, cal.google_id, mirror.clock()
+            )
+        except NotFound:
+            logger.warning("google calendar of %s is gone: creating it again", cal.key)
+            mirror.status.reset_calendar(cal.key)
+            found = ReconcileReport()
+        except NotAuthorized:
+            raise
+        except GoogleError as exc:
+            mirror.error(cal.key, f"cannot list the Google calendar: {exc}")
+            found = ReconcileReport()
+        totals = ReconcileReport(
+            totals.calendars + 1,
+            totals.edited + found.edited,
+            totals.missing + found.missing,
+            totals.removed + found.removed,
+            totals.reverted + found.reverted,
+        )
+        if progress is not None:
+            progress(i + 1, len(rows))
+    return totals

@@ -29,14 +29,13 @@ from ..google.credentials import load_credentials
 from ..runtime import local_caldav_url
 from ..store import EventStore
 from ..web.keys import SETTINGS, STORE
-from .engine import DEFAULT_TUNING, CredentialsLoader, Mirror
+from .engine import DEFAULT_TUNING, Mirror
+from .google_session import CredentialsLoader
+from .mirror_pass import mirror_pass
+from .reconcile import reconcile
 from .sources import USER_PREFIX, Target
 
 logger = logging.getLogger(__name__)
-
-PUSH_BUDGET_S = 10.0
-"""Longest push between two source polls, so a large backlog never delays new changes long
-(the queue is sent newest change first)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,23 +179,22 @@ class MirrorService:
                     await asyncio.wait_for(self._wake.wait(), rest)
 
     async def _pass(self, session: aiohttp.ClientSession) -> None:
-        m = self.mirror
-        targets = await m.run(m.targets)
-        await m.poll(session, targets)
-        if self._job is None and self._jobs:
-            self._job = self._jobs.pop(0)
-            await self._begin(self._job, targets)
-        hours = self.settings.mirror.reconcile_hours
-        if hours and time.time() - self._last_reconcile > hours * 3600 and self._job is None:
-            self._last_reconcile = time.time()
-            await self._guard(m.run(m.reconcile, targets))
-        report = await m.run(m.push, targets, time.time() + PUSH_BUDGET_S)
-        await m.run(m.maintain, targets)
-        await m.run(m.finish_pass, targets)
+        report = await mirror_pass(self.mirror, session, job=self._run_jobs)
         self._last_pass = time.time()
         await self.mirror.run(self._refresh_status)
         if self._job is not None:
-            self._advance(self._job, report.blocked)
+            self._advance(self._job, report.push.blocked)
+
+    async def _run_jobs(self, targets: list[Target]) -> None:
+        """The pass's job: start the next queued Re-Push or Reconcile, else the periodic
+        reconcile when ``[mirror] reconcile_hours`` have passed."""
+        if self._job is None and self._jobs:
+            self._job = self._jobs.pop(0)
+            await self._begin(self._job)
+        hours = self.settings.mirror.reconcile_hours
+        if hours and time.time() - self._last_reconcile > hours * 3600 and self._job is None:
+            self._last_reconcile = time.time()
+            await self._guard(self.mirror.run(reconcile, self.mirror))
 
     async def _guard(self, work: Any) -> Any:
         try:
@@ -207,7 +205,7 @@ class MirrorService:
 
     # ------------------------------------------------------------------ jobs
 
-    async def _begin(self, job: _Job, targets: list[Target]) -> None:
+    async def _begin(self, job: _Job) -> None:
         job.state = "running"
         try:
             if job.kind == "repush":
@@ -220,7 +218,7 @@ class MirrorService:
                     job.count, job.total = done, total
                     self._report(job, f"checked {done} of {total} calendars")
 
-                found = await self.mirror.run(self.mirror.reconcile, targets, step)
+                found = await self.mirror.run(reconcile, self.mirror, step)
                 job.message = (
                     f"{found.calendars} calendars checked: {found.edited} edited and "
                     f"{found.missing} deleted by hand are sent again, {found.removed} added "
@@ -278,13 +276,6 @@ class MirrorService:
         self.wake()
         return job
 
-    def request_repush(self) -> JobStatus:
-        """Start Re-Push Future Events in the background; follow it with ``status().job``."""
-        return self._enqueue("repush", None).view()
-
-    def request_reconcile(self) -> JobStatus:
-        return self._enqueue("reconcile", None).view()
-
     async def repush_future(self, progress: Callable[[Any], None]) -> str:
         """Re-Push Future Events, awaited; ``progress`` gets ``Progress(done, total, note)``."""
         return await self._enqueue("repush", progress).done
@@ -329,7 +320,7 @@ class MirrorService:
         total = sum(p.pending + p.rejected for p in pending.values())
         self._status = MirrorStatus(
             enabled=self.settings.google.enabled,
-            authorized=account.auth_state == "ok" and m._client is not None,
+            authorized=account.auth_state == "ok" and m.google.connected,
             auth_reason=account.reason or "",
             paused_until=account.paused_until,
             pending=total,
@@ -382,22 +373,6 @@ class MirrorService:
         except ImportError:
             return (calls, self._status.pending, self._status.lag_seconds)
         return MirrorMetrics(calls, self._status.pending, self._status.lag_seconds)
-
-    def metrics_text(self) -> str:
-        """The same figures in Prometheus' text format."""
-        lines = [
-            "# HELP ipoint_bridge_google_calls_total Google Calendar API calls by outcome.",
-            "# TYPE ipoint_bridge_google_calls_total counter",
-        ]
-        for outcome, n in sorted(self._calls().items()):
-            lines.append(f'ipoint_bridge_google_calls_total{{outcome="{outcome}"}} {n}')
-        lines += [
-            "# TYPE ipoint_bridge_mirror_queue_depth gauge",
-            f"ipoint_bridge_mirror_queue_depth {self._status.pending}",
-            "# TYPE ipoint_bridge_mirror_lag_seconds gauge",
-            f"ipoint_bridge_mirror_lag_seconds {self._status.lag_seconds or 0.0:.3f}",
-        ]
-        return "\n".join(lines) + "\n"
 
 
 def _fields(status: MirrorStatus) -> dict[str, Any]:

@@ -116,6 +116,18 @@ class GoogleView:
     clean: bool
 
 
+_PLANNABLE = (
+    "e.dirty = 1 AND (e.failed_hash IS NULL OR e.failed_hash <> e.want_hash) "
+    "AND (e.series IS NULL OR NOT EXISTS (SELECT 1 FROM mirror_events m "
+    "WHERE m.cal_key = e.cal_key AND m.gid = e.series AND m.want <> ? "
+    "AND (m.done_hash IS NULL OR m.done_hash <> m.want_hash "
+    "OR m.remote <> 'present') "
+    "AND (m.failed_hash IS NULL OR m.failed_hash <> m.want_hash))) "
+)
+"""Dirty rows worth planning (one ``?``: the ``DELETED`` want): Google did not refuse their
+current content, and their series, if any, is settled."""
+
+
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
     for i in range(0, len(items), _CHUNK):
         yield items[i : i + _CHUNK]
@@ -267,20 +279,21 @@ class StatusDB:
         marks = ",".join("?" * len(excl))
         sql = (
             "SELECT e.cal_key, e.gid, e.series, e.want, e.body, e.want_hash, e.done_hash, "
-            "e.remote FROM mirror_events e WHERE e.dirty = 1 "
-            "AND (e.failed_hash IS NULL OR e.failed_hash <> e.want_hash) "
+            "e.remote FROM mirror_events e WHERE "
+            + _PLANNABLE
             + (f"AND e.cal_key NOT IN ({marks}) " if excl else "")
-            + "AND (e.series IS NULL OR NOT EXISTS (SELECT 1 FROM mirror_events m "
-            "WHERE m.cal_key = e.cal_key AND m.gid = e.series AND m.want <> ? "
-            "AND (m.done_hash IS NULL OR m.done_hash <> m.want_hash "
-            "OR m.remote <> 'present') "
-            "AND (m.failed_hash IS NULL OR m.failed_hash <> m.want_hash))) "
-            "ORDER BY CASE WHEN e.series IS NULL THEN 0 ELSE 1 END, e.changed_at DESC "
+            + "ORDER BY CASE WHEN e.series IS NULL THEN 0 ELSE 1 END, e.changed_at DESC "
             "LIMIT ?"
         )
         with self.db.snapshot() as conn:
-            rows = conn.execute(sql, (*excl, DELETED, limit))
+            rows = conn.execute(sql, (DELETED, *excl, limit))
         return [EventRow(*r) for r in rows]
+
+    def dirty_calendars(self) -> set[str]:
+        """The calendars that have rows ``dirty`` would plan."""
+        sql = "SELECT DISTINCT e.cal_key FROM mirror_events e WHERE " + _PLANNABLE
+        with self.db.snapshot() as conn:
+            return {r[0] for r in conn.execute(sql, (DELETED,))}
 
     def series_rows(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], EventRow]:
         out: dict[tuple[str, str], EventRow] = {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -20,10 +21,12 @@ from google_emulator.testing import EmulatorThread
 
 from bridge import config
 from bridge.caldav import start_caldav
-from bridge.commands.mirror import converge
 from bridge.google.client import Tuning
 from bridge.google.credentials import AuthorizedUser, credentials_path, save_authorized_user
 from bridge.mirror.engine import Health, Mirror
+from bridge.mirror.mirror_pass import mirror_pass
+from bridge.mirror.reconcile import reconcile as reconcile_all
+from bridge.mirror.sources import Target
 from bridge.runtime import open_store
 from bridge.validate import validate_batch
 
@@ -132,12 +135,30 @@ class Shop:
     def delete(self, *ids: str) -> None:
         self.store.apply([], list(ids))
 
-    def sync(self, mirror: Mirror | None = None, *, timeout: float = 60, **kw: Any) -> Health:
+    def sync(
+        self,
+        mirror: Mirror | None = None,
+        *,
+        timeout: float = 60,
+        reconcile: bool = False,
+        allow_empty: bool = False,
+    ) -> Health:
+        """One converging pass, as ``sync --once [--reconcile]`` runs it."""
         m = mirror or self.mirror()
+
+        async def job(targets: list[Target]) -> None:
+            await m.run(reconcile_all, m)
 
         async def run() -> Health:
             async with aiohttp.ClientSession() as session:
-                return await converge(m, session, timeout=timeout, **kw)
+                report = await mirror_pass(
+                    m,
+                    session,
+                    job=job if reconcile else None,
+                    allow_empty=allow_empty,
+                    converge_by=time.time() + timeout,
+                )
+                return report.health
 
         return asyncio.run(run())
 

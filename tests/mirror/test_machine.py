@@ -130,11 +130,11 @@ class MirrorMachine(RuleBasedStateMachine):
         for fault in self.faults:
             self.emu.control("POST", "faults", fault)
         self.faults = []
-        health = self.shop.sync(before=(lambda m, t: m.reconcile(t)) if reconcile else None)
+        health = self.shop.sync(reconcile=reconcile)
         self.emu.control("DELETE", "faults")
         if not health.converged:
             # Faults can outlast one pass's retries; the next pass must finish the job.
-            health = self.shop.sync(before=(lambda m, t: m.reconcile(t)) if reconcile else None)
+            health = self.shop.sync(reconcile=reconcile)
         assert health.converged, health.reasons
         self.hand_changed = False
         self._google_equals_source()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.mirror import ids
+from bridge.mirror.reconcile import reconcile
 from tests.mirror.support import Shop, record
 
 
@@ -124,7 +125,7 @@ def test_revival_after_hand_delete(shop: Shop) -> None:
     status, _ = shop.google.call("DELETE", shop.google.events_path(cid, gid))
     assert status == 204
     assert gid not in shop.events("chris")
-    health = shop.sync(before=lambda m, t: m.reconcile(t))
+    health = shop.sync(reconcile=True)
     assert health.converged, health.reasons
     assert shop.events("chris")[gid]["status"] == "confirmed"
     assert len(shop.events("chris")) == 2
@@ -144,7 +145,7 @@ def test_reconcile_repairs_hand_edits_and_removes_hand_added_copies(shop: Shop) 
     # A plain sync trusts its status and costs nothing; reconcile finds the differences.
     before = shop.calls()
     assert shop.sync().converged and shop.calls() == before
-    found = shop.mirror().reconcile(shop.mirror().targets())
+    found = reconcile(shop.mirror())
     assert (found.edited, found.removed) == (1, 1)
     assert shop.sync().converged
     live = shop.events("chris")
@@ -152,7 +153,7 @@ def test_reconcile_repairs_hand_edits_and_removes_hand_added_copies(shop: Shop) 
     assert added["id"] not in live
     assert len(live) == 2
     # A second reconcile finds nothing (one listing call per calendar).
-    found = shop.mirror().reconcile(shop.mirror().targets())
+    found = reconcile(shop.mirror())
     assert (found.edited, found.missing, found.removed, found.reverted) == (0, 0, 0, 0)
 
 

@@ -67,9 +67,9 @@ def test_mirror_ctx_runs_with_the_app_and_follows_changes_within_seconds(shop: S
             assert "sent to Google again" in summary
             summary = await service.reconcile(lambda p: None)
             assert "calendars checked" in summary
-            text = service.metrics_text()
-            assert 'ipoint_bridge_google_calls_total{outcome="ok"}' in text
-            assert "ipoint_bridge_mirror_queue_depth 0" in text
+            figures = service.metrics()
+            assert figures.google_calls["ok"] > 0
+            assert figures.queue_depth == 0
         finally:
             await runner.cleanup()
 
