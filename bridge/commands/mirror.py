@@ -11,6 +11,9 @@
 The iPoint calendars are read from the bridge's CalDAV server with ``[caldav] service_user``;
 when no server answers at ``[caldav] host:port`` the command starts one on a loopback port for
 its own run.
+
+Only one process writes to Google: these commands take the store's Google writer lease
+(``mirror.writer``) and refuse, naming the holder, while a ``serve`` mirror holds it.
 """
 
 from __future__ import annotations
@@ -34,8 +37,10 @@ from ..mirror.mirror_pass import mirror_pass
 from ..mirror.reconcile import reconcile
 from ..mirror.service import MirrorService
 from ..mirror.sources import Target
-from ..runtime import local_caldav_url, open_store
+from ..mirror.writer import GoogleWriter
+from ..runtime import instance_name, local_caldav_url, open_store
 from ..store import EventStore
+from ..store.lease import Leases
 from .core import load_settings
 
 Work = Callable[[Mirror, aiohttp.ClientSession], Awaitable[Health]]
@@ -76,13 +81,25 @@ def _run(args: argparse.Namespace, work: Work) -> int:
     try:
         with caldav_for(settings, store) as url:
             mirror = Mirror(settings, store.db, users=store.users, caldav_base=url)
+            # The same lease as serve's mirror: refuse rather than write beside it.
+            writer = GoogleWriter(
+                Leases(store.db, seconds=settings.mirror.lease_seconds),
+                instance_name(settings),
+                mirror.status,
+                on_lost=mirror.close,
+            )
 
             async def main() -> Health:
                 timeout = aiohttp.ClientTimeout(total=120, sock_connect=10)
-                async with aiohttp.ClientSession(timeout=timeout) as session:
-                    return await work(mirror, session)
+                writer.start()
+                try:
+                    async with aiohttp.ClientSession(timeout=timeout) as session:
+                        return await work(mirror, session)
+                finally:
+                    await writer.stop()
 
             try:
+                writer.take_now(lambda text: print(text, file=sys.stderr, flush=True))
                 health = asyncio.run(main())
             finally:
                 mirror.shutdown()

@@ -26,14 +26,16 @@ from ..config import Settings
 from ..errors import BridgeError
 from ..google.client import Tuning, calendar_link
 from ..google.credentials import load_credentials
-from ..runtime import local_caldav_url
+from ..runtime import instance_name, local_caldav_url
 from ..store import EventStore
+from ..store.lease import LeaseLost, Leases
 from ..web.keys import SETTINGS, STORE
 from .engine import DEFAULT_TUNING, Mirror
 from .google_session import CredentialsLoader
 from .mirror_pass import mirror_pass
 from .reconcile import reconcile
 from .sources import USER_PREFIX, Target
+from .writer import GoogleWriter
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +119,7 @@ class MirrorService:
         caldav_base: str | None = None,
         tuning: Tuning = DEFAULT_TUNING,
         credentials: CredentialsLoader = load_credentials,
+        instance: str | None = None,
     ) -> None:
         self.settings = settings
         self.mirror = Mirror(
@@ -126,6 +129,13 @@ class MirrorService:
             caldav_base=caldav_base or local_caldav_url(settings),
             tuning=tuning,
             credentials=credentials,
+        )
+        self.writer = GoogleWriter(
+            Leases(store.db, seconds=settings.mirror.lease_seconds),
+            instance or instance_name(settings),
+            self.mirror.status,
+            on_gained=self.wake,
+            on_lost=self._lost,
         )
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -143,6 +153,7 @@ class MirrorService:
     async def start(self) -> None:
         await self.mirror.run(self._refresh_status)
         if self.settings.google.enabled:
+            self.writer.start()
             self._task = asyncio.create_task(self._run(), name="google-mirror")
 
     async def stop(self) -> None:
@@ -152,6 +163,7 @@ class MirrorService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self.writer.stop()
         for job in [*self._jobs, *([self._job] if self._job else [])]:
             if not job.done.done():
                 job.done.set_exception(BridgeError("the mirror stopped before the job finished"))
@@ -167,14 +179,23 @@ class MirrorService:
         async with aiohttp.ClientSession(timeout=timeout) as session:
             while True:
                 started = time.time()
+                rest = interval
                 try:
-                    await self._pass(session)
+                    if self.writer.holds:
+                        await self._pass(session)
+                    else:
+                        # Another instance writes to Google: show what it achieved, and wait
+                        # to take over (``GoogleWriter`` wakes this loop when we do).
+                        await self.mirror.run(self._refresh_status)
+                        rest = self.writer.every
                 except asyncio.CancelledError:
                     raise
+                except LeaseLost as exc:
+                    logger.warning("mirror pass stopped: %s", exc)
                 except Exception:
                     logger.exception("mirror pass failed; trying again in %.0fs", interval)
                 self._wake.clear()
-                rest = max(0.0, interval - (time.time() - started))
+                rest = max(0.0, rest - (time.time() - started))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), rest)
 
@@ -358,7 +379,18 @@ class MirrorService:
 
     def writes_to_google(self) -> bool:
         """Whether this instance's mirror is the one writing to Google (``MirrorControl``)."""
-        return self._task is not None
+        return self._task is not None and self.writer.holds
+
+    def _lost(self) -> None:
+        """Another instance took the Google writer's lease: stop writing, fail our jobs (the
+        admin presses again; the new writer runs it)."""
+        self.mirror.close()
+        for job in [*self._jobs, *([self._job] if self._job else [])]:
+            if not job.done.done():
+                job.done.set_exception(
+                    BridgeError("another instance took over writing to Google; start it again")
+                )
+        self._jobs, self._job = [], None
 
     def _calls(self) -> dict[str, int]:
         """Google calls by outcome (HTTP requests and give-ups are bookkeeping, not calls)."""
