@@ -3,19 +3,22 @@ mirror as a background task, each set up by its own module."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from ..config import Settings
-from ..runtime import open_store
+from ..runtime import instance_name, open_store
 from ..store import EventStore
+from ..store.lease import GOOGLE_WRITER, Leases
 from .admin import setup_admin
 from .api import setup_api
 from .feeds import setup_feeds
 from .health import setup_health
 from .keys import SETTINGS, STORE
+from .readiness import Verdict, readiness
 
 logger = logging.getLogger(__name__)
 
@@ -44,4 +47,20 @@ def create_app(
         from ..mirror.service import mirror_ctx
 
         app.cleanup_ctx.append(mirror_ctx)
+        _add_writer_check(app, settings)
     return app
+
+
+def _add_writer_check(app: web.Application, settings: Settings) -> None:
+    """``/readyz`` names the instance writing to Google; informational: an instance waiting
+    to take over is as ready as the writer."""
+    me = instance_name(settings)
+
+    async def writer() -> Verdict:
+        leases = Leases(app[STORE].db, seconds=settings.mirror.lease_seconds)
+        lease = await asyncio.to_thread(leases.current, GOOGLE_WRITER)
+        if lease is None or not lease.live:
+            return Verdict(False, "nobody")
+        return Verdict(True, lease.holder + (" (this instance)" if lease.holder == me else ""))
+
+    readiness(app).add("google_writer", writer, required=False)

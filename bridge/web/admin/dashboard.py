@@ -7,8 +7,9 @@ import asyncio
 from aiohttp import web
 
 from ...google.oauth_flow import EXPIRY_DOC_URL, PERMISSIONS_URL, PUBLISHING_DOC_URL
+from ...store.lease import GOOGLE_WRITER, Leases
 from ..keys import STORE
-from .calendars import build_cards
+from .calendars import ago, build_cards
 from .ports import mirror_port
 from .render import page
 from .state import admin_of, require_session
@@ -23,6 +24,10 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     cards = await asyncio.to_thread(build_cards, settings, request.app[STORE], mirror)
     job_id = request.rel_url.query.get("job", "")
     job = await admin.jobs.get(job_id) if job_id else await admin.jobs.latest()
+    store = request.app[STORE]
+    writer = await asyncio.to_thread(
+        Leases(store.db, seconds=settings.mirror.lease_seconds).current, GOOGLE_WRITER
+    )
     return page(
         admin.env,
         "admin.html",
@@ -39,6 +44,10 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
             "cards": cards,
             "mirror_running": mirror is not None,
             "job": job,
+            "writer": writer,
+            "writer_since": ago(writer.acquired, writer.now) if writer else "",
+            "instance": admin.jobs.instance,
+            "lease_seconds": settings.mirror.lease_seconds,
             "expiry_doc_url": EXPIRY_DOC_URL,
             "publishing_doc_url": PUBLISHING_DOC_URL,
             "permissions_url": PERMISSIONS_URL,
