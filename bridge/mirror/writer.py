@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from ..errors import BridgeError, StoreError
 from ..store.db import Connection
-from ..store.lease import GOOGLE_WRITER, Lease, LeaseLost, Leases
+from ..store.lease import GOOGLE_WRITER, Lease, LeaseLost, Leases, new_owner
 from .status import StatusDB
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class GoogleWriter:
         self.leases = leases
         self.instance = instance
         self.lease: Lease | None = None
+        self._owner = new_owner()
         self._status = status
         self._on_gained = on_gained
         self._on_lost = on_lost
@@ -72,7 +73,7 @@ class GoogleWriter:
             if held is not None:
                 self.lease = self.leases.renew(held)
                 return
-            self.lease = self.leases.acquire(GOOGLE_WRITER, self.instance)
+            self.lease = self.leases.acquire(GOOGLE_WRITER, self.instance, self._owner)
         except LeaseLost as exc:
             self.lease = None
             logger.warning("no longer the Google writer: %s", exc)

@@ -1,8 +1,9 @@
 """Leases in the store: one holder at a time for a named job (the Google writer), with fencing.
 
-A lease row holds the holder's name, an expiry and a fencing token that grows by one at every
-change of holder. The holder renews it well before it expires; another process takes it over
-only once it has expired, with the next token. Whoever writes on the lease's behalf checks the
+A lease row holds the holder's name (shown to people), a random owner id (the process: two
+processes given one name never share a lease), an expiry and a fencing token that grows by one
+at every change of holder. The holder renews it well before it expires; another process takes it
+over only once it has expired, with the next token. Whoever writes on the lease's behalf checks the
 token inside the same transaction as the write (``fence``): a holder that stalled past its
 expiry (a long GC pause, a frozen VM, a lost network) and was replaced finds a newer token and
 its write is rolled back, so the status the new holder relies on is never overwritten by the
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from dataclasses import dataclass
 
 from ..errors import StoreError
@@ -41,6 +43,7 @@ class Lease:
 
     name: str
     holder: str
+    owner: str
     token: int
     expires: float
     acquired: float
@@ -61,15 +64,20 @@ def db_now(conn: Connection, dialect: str) -> float:
     return now_ts()
 
 
-_SELECT = "SELECT holder, token, expires, acquired FROM leases WHERE name = ?"
+_SELECT = "SELECT holder, owner, token, expires, acquired FROM leases WHERE name = ?"
 
 
 def _read(conn: Connection, name: str, now: float) -> Lease | None:
     rows = conn.execute(_SELECT, (name,))
     if not rows:
         return None
-    holder, token, expires, acquired = rows[0]
-    return Lease(name, str(holder), int(token), float(expires), float(acquired), now)
+    holder, owner, token, expires, acquired = rows[0]
+    return Lease(name, str(holder), str(owner), int(token), float(expires), float(acquired), now)
+
+
+def new_owner() -> str:
+    """A process's unique claim id."""
+    return uuid.uuid4().hex
 
 
 class Leases:
@@ -79,31 +87,32 @@ class Leases:
         self.db = db
         self.seconds = seconds
 
-    def acquire(self, name: str, holder: str) -> Lease | None:
-        """The lease for ``holder``: renewed if it holds it, taken (with the next token) if it
-        is free or expired, None while another holder's lease is live."""
+    def acquire(self, name: str, holder: str, owner: str) -> Lease | None:
+        """The lease for ``owner`` (shown as ``holder``): renewed if it holds it, taken (with
+        the next token) if it is free or expired, None while another owner's lease is live."""
         with self.db.transaction() as conn:
             now = db_now(conn, self.db.dialect)
             current = _read(conn, name, now)
             expires = now + self.seconds
             if current is None:
                 conn.execute(
-                    "INSERT INTO leases (name, holder, token, expires, acquired) "
-                    "VALUES (?, ?, 1, ?, ?)",
-                    (name, holder, expires, now),
+                    "INSERT INTO leases (name, holder, owner, token, expires, acquired) "
+                    "VALUES (?, ?, ?, 1, ?, ?)",
+                    (name, holder, owner, expires, now),
                 )
-                return Lease(name, holder, 1, expires, now, now)
-            if current.holder == holder and current.live:
+                return Lease(name, holder, owner, 1, expires, now, now)
+            if current.owner == owner and current.live:
                 conn.execute("UPDATE leases SET expires = ? WHERE name = ?", (expires, name))
-                return Lease(name, holder, current.token, expires, current.acquired, now)
+                return Lease(name, holder, owner, current.token, expires, current.acquired, now)
             if current.live:
                 return None
             token = current.token + 1
             conn.execute(
-                "UPDATE leases SET holder = ?, token = ?, expires = ?, acquired = ? WHERE name = ?",
-                (holder, token, expires, now, name),
+                "UPDATE leases SET holder = ?, owner = ?, token = ?, expires = ?, acquired = ? "
+                "WHERE name = ?",
+                (holder, owner, token, expires, now, name),
             )
-            return Lease(name, holder, token, expires, now, now)
+            return Lease(name, holder, owner, token, expires, now, now)
 
     def renew(self, lease: Lease) -> Lease:
         """Extend ``lease``; raises ``LeaseLost`` when its token is no longer the current one.
@@ -114,14 +123,16 @@ class Leases:
             self.fence(conn, lease)
             expires = now + self.seconds
             conn.execute("UPDATE leases SET expires = ? WHERE name = ?", (expires, lease.name))
-        return Lease(lease.name, lease.holder, lease.token, expires, lease.acquired, now)
+        return Lease(
+            lease.name, lease.holder, lease.owner, lease.token, expires, lease.acquired, now
+        )
 
     def release(self, lease: Lease) -> None:
         """Give the lease up at once (a clean stop), so another instance need not wait."""
         with self.db.transaction() as conn:
             conn.execute(
-                "UPDATE leases SET expires = 0 WHERE name = ? AND holder = ? AND token = ?",
-                (lease.name, lease.holder, lease.token),
+                "UPDATE leases SET expires = 0 WHERE name = ? AND owner = ? AND token = ?",
+                (lease.name, lease.owner, lease.token),
             )
 
     def current(self, name: str) -> Lease | None:

@@ -71,6 +71,7 @@ _V2 = """
 CREATE TABLE leases (
     name TEXT PRIMARY KEY,
     holder TEXT NOT NULL,
+    owner TEXT NOT NULL,
     token BIGINT NOT NULL,
     expires DOUBLE PRECISION NOT NULL,
     acquired DOUBLE PRECISION NOT NULL
