@@ -19,11 +19,12 @@ venv: $(STAMP)
 # Debian packages the tests use: Chromium for the admin page's browser tests (Playwright
 # drives it; it never downloads a browser of its own), a PostgreSQL server for the store's
 # contract suite, nginx for the tests behind a TLS-terminating proxy (tests/proxy.py), and
-# systemd-analyze to check the shipped unit.
+# systemd-analyze and caddy to check the shipped unit and Caddyfile (deploy/).
 DEB_PKGS := $(if $(shell command -v chromium),,chromium) \
             $(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) \
             $(if $(wildcard /usr/sbin/nginx),,nginx-light) \
-            $(if $(shell command -v systemd-analyze),,systemd)
+            $(if $(shell command -v systemd-analyze),,systemd) \
+            $(if $(shell command -v caddy),,caddy)
 system-deps:
 	@if [ -n "$(strip $(DEB_PKGS))" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \

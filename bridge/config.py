@@ -113,8 +113,12 @@ def to_color(text: str) -> str:
 
 def to_login(text: str) -> str:
     value = text.strip()
-    if not re.fullmatch(r"[A-Za-z0-9._@-]{1,64}", value):
-        raise ValueError("expected a login of letters, digits, . _ @ -")
+    # A login is a folder name in Radicale's storage and a path segment in every URL: no
+    # slashes, no "." or "..", no leading dot (Radicale keeps its own files under ".Radicale").
+    if not re.fullmatch(r"[A-Za-z0-9_@-][A-Za-z0-9._@-]{0,63}", value):
+        raise ValueError(
+            "expected a login of at most 64 letters, digits, . _ @ - not starting with a dot"
+        )
     return value
 
 

@@ -67,7 +67,7 @@ def write_demo_config(folder: Path, web_port: int, caldav_port: int, google_port
     text = f"""; ipoint-bridge demo configuration, written by `ipoint-bridge demo`.
 ; Copy it, change the URLs, tokens and passwords, and check it with
 ;   ipoint-bridge -c bridge.ini check
-; Every option is explained in config/bridge.ini of the source tree.
+; Every option is explained by: ipoint-bridge config example
 
 [bridge]
 timezone = {TIMEZONE}

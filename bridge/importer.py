@@ -51,10 +51,6 @@ def _looks_like_lines(text: str) -> bool:
     return "\n" in text.strip()
 
 
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
-
-
 def _json_array(text: str) -> Iterator[tuple[int | None, object]]:
     decoder = json.JSONDecoder()
     try:
@@ -77,11 +73,15 @@ def _json_array(text: str) -> Iterator[tuple[int | None, object]]:
             ]
         )
     pos = start + 1
+    # Lines are counted from the previous record on, not from the top (quadratic for big files).
+    line, counted = 1, 0
     for item in whole:
         while text[pos] in " \t\r\n,":
             pos += 1
         _, end = decoder.raw_decode(text, pos)
-        yield _line_of(text, pos), item
+        line += text.count("\n", counted, pos)
+        counted = pos
+        yield line, item
         pos = end
 
 

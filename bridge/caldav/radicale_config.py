@@ -1,7 +1,8 @@
 """Radicale's configuration, built from the bridge's settings (never from /etc/radicale).
 
 Auth is htpasswd with bcrypt and ``cache_logins`` (a bcrypt check costs about 0.3 s, so an
-uncached login per request would dominate every answer); rights come from the generated rights
+uncached login per request would dominate every answer), through ``auth``, which forgets the
+cache when the htpasswd file changes; rights come from the generated rights
 file; storage is the iPoint plugin, which hands everything but iPoint calendars to Radicale's
 multifilesystem storage under ``[caldav] collection_root``.
 """
@@ -16,6 +17,7 @@ from radicale import config as radicale_config
 
 from ..config import Settings
 from ..store import EventStore
+from .auth import MODULE as AUTH
 
 PLUGIN = "radicale_plugin"
 
@@ -48,7 +50,7 @@ def radicale_configuration(
     configuration = radicale_config.load()
     values: dict[str, dict[str, Any]] = {
         "auth": {
-            "type": "htpasswd",
+            "type": AUTH,
             "htpasswd_filename": str(htpasswd_path(settings)),
             "htpasswd_encryption": "bcrypt",
             "htpasswd_cache": "True",
@@ -78,7 +80,7 @@ def radicale_ini(settings: Settings, config_path: Path) -> str:
             "[server]",
             f"hosts = {settings.caldav.host}:{settings.caldav.port}",
             "[auth]",
-            "type = htpasswd",
+            f"type = {AUTH}",
             f"htpasswd_filename = {htpasswd_path(settings)}",
             "htpasswd_encryption = bcrypt",
             "htpasswd_cache = True",

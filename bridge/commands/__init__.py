@@ -12,4 +12,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bridge.commands.feeds",
     "bridge.commands.mirror",
     "bridge.commands.auth",
+    "bridge.commands.users",
 )

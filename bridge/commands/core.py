@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .. import config
 from ..config_file import load_located
 from ..importer import read_records
+from ..progress import Progress
 from ..runtime import open_store
 from ..validate import validate_batch
 
@@ -31,18 +33,27 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     settings = load_settings(args)
     raws = read_records(Path(args.file))
-    records = validate_batch(raws, settings.bridge.timezone)
+    with Progress("import: checking", len(raws), unit="records") as checking:
+
+        def counted() -> Iterator[tuple[int | None, object]]:
+            for item in raws:
+                yield item
+                checking.advance()
+
+        records = validate_batch(counted(), settings.bridge.timezone)
     store = open_store(settings)
     try:
         replace = {r.user for r in records} if args.replace else None
         if args.replace and args.user:
             replace = set(args.user)
-        result = store.apply(
-            records,
-            replace_users=replace,
-            max_delete_share=settings.import_.max_delete_share,
-            force=args.force,
-        )
+        with Progress("import: writing", len(records), unit="records") as writing:
+            result = store.apply(
+                records,
+                replace_users=replace,
+                max_delete_share=settings.import_.max_delete_share,
+                force=args.force,
+                progress=lambda done: writing.update(min(done, len(records))),
+            )
     finally:
         store.close()
     summary = ", ".join(f"{v} {k}" for k, v in result.summary().items() if v)

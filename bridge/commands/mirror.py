@@ -38,12 +38,73 @@ from ..mirror.reconcile import reconcile
 from ..mirror.service import MirrorService
 from ..mirror.sources import Target
 from ..mirror.writer import GoogleWriter
+from ..progress import Progress
 from ..runtime import instance_name, local_caldav_url, open_store
 from ..store import EventStore
 from ..store.lease import Leases
 from .core import load_settings
 
 Work = Callable[[Mirror, aiohttp.ClientSession], Awaitable[Health]]
+
+
+class _Sending:
+    """The progress of the changes a command sends to Google: started once the pass's job has
+    queued them, advanced by Google's calls as they are made (the queue itself is only read
+    on the mirror's thread, between rounds)."""
+
+    def __init__(self, mirror: Mirror, label: str) -> None:
+        self.mirror = mirror
+        self.label = label
+        self.progress: Progress | None = None
+        self._watch: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        queued = (await self.mirror.run(self.mirror.health)).pending
+        self.progress = Progress(self.label, queued, unit="changes")
+        self._watch = asyncio.create_task(self._follow(self.progress))
+
+    async def _follow(self, progress: Progress) -> None:
+        start = self.mirror.counter.total()
+        while True:
+            progress.update(min(self.mirror.counter.total() - start, progress.total or 0))
+            await asyncio.sleep(0.25)
+
+    async def close(self, health: Health | None) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        if self.progress is not None:
+            left = health.pending if health is not None else 0
+            self.progress.update(max(0, (self.progress.total or 0) - left))
+            self.progress.close(f"{left} still queued" if left else "")
+
+
+async def _pass_with_progress(
+    mirror: Mirror,
+    session: aiohttp.ClientSession,
+    label: str,
+    job: Callable[[list[Target]], Awaitable[None]] | None,
+    deadline: float,
+    allow_empty: bool = False,
+) -> Health:
+    """One converging ``mirror_pass`` whose sending shows its progress."""
+    sending = _Sending(mirror, label)
+
+    async def job_then_show(targets: list[Target]) -> None:
+        if job is not None:
+            await job(targets)
+        await sending.start()
+
+    health: Health | None = None
+    try:
+        report = await mirror_pass(
+            mirror, session, job=job_then_show, allow_empty=allow_empty, converge_by=deadline
+        )
+        health = report.health
+    finally:
+        await sending.close(health)
+    return health
 
 
 def _reachable(url: str) -> bool:
@@ -126,15 +187,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
         async def job(targets: list[Target]) -> None:
             await mirror.run(reconcile, mirror)
 
-        deadline = _deadline(args)
-        report = await mirror_pass(
+        return await _pass_with_progress(
             mirror,
             session,
-            job=job if args.reconcile else None,
+            "sync: sending to Google",
+            job if args.reconcile else None,
+            _deadline(args),
             allow_empty=args.allow_empty,
-            converge_by=deadline,
         )
-        return report.health
 
     return _run(args, work)
 
@@ -172,8 +232,9 @@ def cmd_repush(args: argparse.Namespace) -> int:
             count = await mirror.run(functools.partial(mirror.repush, future=args.future))
             print(f"{count} events queued again", flush=True)
 
-        deadline = _deadline(args)
-        return (await mirror_pass(mirror, session, job=job, converge_by=deadline)).health
+        return await _pass_with_progress(
+            mirror, session, "repush: sending to Google", job, _deadline(args)
+        )
 
     return _run(args, work)
 
@@ -181,7 +242,14 @@ def cmd_repush(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     async def work(mirror: Mirror, session: aiohttp.ClientSession) -> Health:
         async def job(targets: list[Target]) -> None:
-            found = await mirror.run(reconcile, mirror)
+            with Progress("reconcile: listing Google", unit="calendars") as listing:
+
+                def step(done: int, total: int) -> None:
+                    if listing.total != total:
+                        listing.set_total(total)
+                    listing.update(done)
+
+                found = await mirror.run(reconcile, mirror, step)
             print(
                 f"{found.calendars} calendars listed: {found.edited} edited and "
                 f"{found.missing} deleted by hand, {found.removed} added by hand, "
@@ -189,8 +257,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-        deadline = _deadline(args)
-        return (await mirror_pass(mirror, session, job=job, converge_by=deadline)).health
+        return await _pass_with_progress(
+            mirror, session, "reconcile: sending to Google", job, _deadline(args)
+        )
 
     return _run(args, work)
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -32,6 +32,7 @@ class EventStore(Protocol):
         replace_users: Collection[str] | None = None,
         max_delete_share: float | None = None,
         force: bool = False,
+        progress: Callable[[int], None] | None = None,
     ) -> ApplyResult:
         """Insert/update ``records`` and delete ``deletes`` in one transaction.
 
@@ -43,6 +44,8 @@ class EventStore(Protocol):
             max_delete_share: with ``replace_users``, the share of those owners' events a
                 replace may delete without ``force``.
             force: skip the safety valve.
+            progress: called now and then with how many records and deletes are written
+                (inside the transaction: they count only once it commits).
 
         Returns:
             One outcome per record and delete, in input order, and the change-log position.

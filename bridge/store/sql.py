@@ -73,6 +73,7 @@ class SQLEventStore:
         replace_users: Collection[str] | None = None,
         max_delete_share: float | None = None,
         force: bool = False,
+        progress: Callable[[int], None] | None = None,
     ) -> ApplyResult:
         ids = [r.id for r in records]
         if len(set(ids)) != len(ids):
@@ -89,6 +90,7 @@ class SQLEventStore:
                 replace_users=replace_users,
                 max_delete_share=max_delete_share,
                 force=force,
+                progress=progress,
             )
 
     def ensure_user(self, login: str, name: str | None = None) -> User:

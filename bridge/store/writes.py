@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from ..timeutil import FOREVER, LONG_SPAN_S, instant, zone
 from .db import Connection
 
 _CHUNK = 500
+_PROGRESS_EVERY = 200
 
 
 def span(record: EventRecord) -> tuple[int, int, bool]:
@@ -65,6 +66,7 @@ def apply_batch(
     replace_users: Collection[str] | None = None,
     max_delete_share: float | None = None,
     force: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> ApplyResult:
     """The body of ``EventStore.apply`` inside the caller's write transaction."""
     ids = [r.id for r in records]
@@ -80,6 +82,8 @@ def apply_batch(
     for record in records:
         outcome, s = write(conn, record, existing.get(record.id), now)
         outcomes.append(outcome)
+        if progress is not None and len(outcomes) % _PROGRESS_EVERY == 0:
+            progress(len(outcomes))
         seq = max(seq, s)
         for login in record.calendars:
             names.setdefault(login, None)
@@ -89,6 +93,8 @@ def apply_batch(
         outcome, s = delete(conn, event_id, existing.get(event_id), now)
         outcomes.append(outcome)
         seq = max(seq, s)
+    if progress is not None:
+        progress(len(outcomes))
     touch_users(conn, names, now, seq)
     if not seq:
         seq = max_seq(conn)

@@ -7,10 +7,12 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bridge.caldav import set_password
+from tests.admin.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.admin.support import PASSWORD_HASH
 from tests.proxy import NGINX, PROXY_ADDRESS, Nginx, ServeProcess, free_port
 
@@ -63,3 +65,16 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         )
         with nginx:
             yield Deployment(nginx, serve, folder)
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (package scope: see tests/admin/conftest.py)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing (Debian package 'chromium')")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -3,7 +3,8 @@
 Modules: ``sessions`` (cookie sessions), ``throttle`` (login pacing), ``guard`` (sign-in, CSRF,
 headers), ``login``, ``google_views`` (steps 1 and 2), ``flows`` (sign-ins in progress),
 ``authstate`` (is the bridge authorized, and why not), ``calendars`` (step 3), ``actions``
-(Re-Push, Reconcile, feed rotation), ``jobs``, ``ports`` (the mirror seam), ``render``.
+(Re-Push, Reconcile, feed rotation), ``logins`` (CalDAV passwords), ``jobs``, ``ports``
+(the mirror seam), ``render``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from aiohttp import web
 
 from ...runtime import instance_name
 from ..keys import SETTINGS, STORE
-from . import actions, dashboard, google_views, login, schema
+from . import actions, dashboard, google_views, login, logins, schema
 from .authstate import ensure_google_access
 from .flows import FlowStore
 from .guard import admin_guard
@@ -87,4 +88,5 @@ def setup_admin(app: web.Application) -> None:
     r.add_post("/admin/reconcile", actions.reconcile)
     r.add_get("/admin/jobs/{job}", actions.job_status)
     r.add_post(f"/admin/feeds/{LOGIN}/rotate", actions.rotate_feed)
+    r.add_post(f"/admin/logins/{LOGIN}/password", logins.set_caldav_password)
     r.add_static("/admin/static/", STATIC, name="admin_static")

@@ -9,7 +9,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from ...caldav import htpasswd
 from ...caldav.layout import own_path
+from ...caldav.radicale_config import htpasswd_path
 from ...config import Settings
 from ...google.client import calendar_link, public_ical_url
 from ...store import EventStore
@@ -32,6 +34,8 @@ class CalendarCard:
     pending: int
     last_error: str
     mirrored: bool
+    has_login: bool
+    """Whether the technician can sign in to CalDAV (is in the htpasswd file)."""
 
 
 def caldav_url(settings: Settings, login: str) -> str:
@@ -71,6 +75,7 @@ def build_cards(
             # Declared in the INI before iPoint pushed anything: it still gets its addresses.
             users[login] = store.ensure_user(login).name
     now = time.time()
+    with_login = set(htpasswd.logins(htpasswd_path(settings)))
     cards = []
     for login in sorted(users):
         name = settings.calendar(login).name or users[login] or login
@@ -100,6 +105,7 @@ def build_cards(
                 pending=status.pending,
                 last_error=status.last_error,
                 mirrored=bool(status.calendar_id),
+                has_login=login in with_login,
             )
         )
     return cards
