@@ -19,6 +19,7 @@ import base64
 import http.client
 import json
 import multiprocessing
+import os
 import signal
 import ssl
 import statistics
@@ -28,6 +29,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -95,14 +98,39 @@ def _client(args: tuple[int, str, str, float, int]) -> int:
     return sum(counts)
 
 
-def throughput(nginx: Nginx, body: str, seconds: float) -> float:
-    """REPORTs per second of ``CLIENTS`` clients through ``nginx`` (after a warm-up)."""
+def _cpu(groups: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds used so far by each group of processes (and their children)."""
+    out: dict[str, float] = {}
+    for name, pids in groups.items():
+        total = 0.0
+        for pid in pids:
+            try:
+                proc = psutil.Process(pid)
+                for p in [proc, *proc.children(recursive=True)]:
+                    times = p.cpu_times()
+                    total += times.user + times.system
+            except psutil.Error:
+                continue
+        out[name] = total
+    return out
+
+
+def throughput(
+    nginx: Nginx, body: str, seconds: float, groups: dict[str, list[int]]
+) -> tuple[float, dict[str, float]]:
+    """REPORTs per second of ``CLIENTS`` clients through ``nginx`` (after a warm-up), and the
+    CPU milliseconds per REPORT of each process group (where the time goes)."""
     job = (nginx.port, str(nginx.cafile), body, 2.0, CLIENTS // PROCESSES)
     with multiprocessing.get_context("spawn").Pool(PROCESSES) as pool:
         pool.map(_client, [job] * PROCESSES)  # warm-up: logins cached, connections made
+        groups = {**groups, "clients": [p.pid for p in pool._pool]}  # type: ignore[attr-defined]
+        before = _cpu(groups)
         began = time.monotonic()
         done = sum(pool.map(_client, [(*job[:3], seconds, job[4])] * PROCESSES))
-        return done / (time.monotonic() - began)
+        rate = done / (time.monotonic() - began)
+        after = _cpu(groups)
+    per = {k: 1000 * (after[k] - before[k]) / max(done, 1) for k in groups}
+    return rate, per
 
 
 def measure_scaling(
@@ -133,17 +161,47 @@ def measure_scaling(
             port=port_two,
         )
         with single, both:
+            groups = {
+                "serve a": [a.proc.pid],
+                "serve b": [b.proc.pid],
+                "postgresql": _postgres_pids(server),
+                "nginx": [
+                    p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "nginx"
+                ],
+            }
+            cpu: dict[str, list[dict[str, float]]] = {"one": [], "two": []}
             for r in range(rounds):  # alternate, so drift hits both sides alike
-                one.append(throughput(single, body, seconds))
-                two.append(throughput(both, body, seconds))
-                print(f"  round {r + 1}: one {one[-1]:.1f}/s, two {two[-1]:.1f}/s", flush=True)
+                rate, per = throughput(single, body, seconds, groups)
+                one.append(rate)
+                cpu["one"].append(per)
+                rate, per = throughput(both, body, seconds, groups)
+                two.append(rate)
+                cpu["two"].append(per)
+                print(
+                    f"  round {r + 1}: one {one[-1]:.1f}/s, two {two[-1]:.1f}/s; CPU ms per "
+                    "REPORT (two): "
+                    + ", ".join(f"{k} {v:.1f}" for k, v in per.items())
+                    + f"; load {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
     return {
+        "cpu_ms_per_report": cpu,
+        "load_average": os.getloadavg(),
         "events": events,
         "one_instance_rps": statistics.median(one),
         "two_instances_rps": statistics.median(two),
         "ratio": statistics.median(two) / statistics.median(one),
         "rounds": {"one": one, "two": two},
     }
+
+
+def _postgres_pids(server: pg.PostgresServer) -> list[int]:
+    pids = []
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if proc.info["name"] == "postgres" and str(server.dir) in cmdline:
+            pids.append(proc.pid)
+    return pids
 
 
 def measure_takeover(folder: Path, server: pg.PostgresServer) -> dict[str, Any]:
