@@ -4,7 +4,8 @@ Modules: ``sessions`` (cookie sessions), ``throttle`` (login pacing), ``guard`` 
 headers), ``login``, ``google_views`` (steps 1 and 2), ``flows`` (sign-ins in progress),
 ``authstate`` (is the bridge authorized, and why not), ``calendars`` (step 3), ``actions``
 (Re-Push, Reconcile, feed rotation), ``logins`` (CalDAV passwords), ``jobs``, ``ports``
-(the mirror seam), ``render``.
+(the mirror seam), ``render``. Sessions, sign-ins in progress, login attempts and jobs live in
+the store (``schema``), so any instance behind a load balancer serves any request.
 """
 
 from __future__ import annotations
