@@ -8,7 +8,9 @@ nginx terminating TLS with the shipped locations (``tests/proxy.py``), the Googl
 the takeover. The server answers under the GIL, so a second process is how it scales on a
 2-core machine. Clients keep their TLS connection (as calendar apps do), log in with Basic
 (bcrypt, 12 rounds; Radicale's login cache on), and run in 4 processes of 4 threads so the
-load generator's own GIL is not the limit. Target: two instances >= 1.6x one instance.
+load generator's own GIL is not the limit. Target: two instances >= 1.6x one instance. The bench
+also prints the CPU each process group spends per REPORT and, from it, the best ratio the
+machine allows when PostgreSQL, nginx and the clients share its cores with the instances.
 Writes JSON to bench/results/.
 """
 
@@ -133,6 +135,19 @@ def throughput(
     return rate, per
 
 
+def _ceiling(rounds: list[dict[str, float]]) -> dict[str, float]:
+    """The best ratio this machine allows, from where the CPU goes: one instance answers under
+    one GIL (at most 1000 / its ms per REPORT), and every instance, PostgreSQL, nginx and the
+    clients share the machine's cores (at most cores * 1000 / all their ms per REPORT)."""
+    serve = statistics.median(r["serve a"] + r["serve b"] for r in rounds)
+    total = statistics.median(sum(r.values()) for r in rounds)
+    cores = float(os.cpu_count() or 1)
+    machine = cores * 1000 / total
+    one = min(1000 / serve, machine)
+    two = min(2000 / serve, machine)
+    return {"serve_ms": serve, "total_ms": total, "cores": cores, "ratio": two / one}
+
+
 def measure_scaling(
     folder: Path, server: pg.PostgresServer, events: int, seconds: float, rounds: int
 ) -> dict[str, Any]:
@@ -185,6 +200,7 @@ def measure_scaling(
                     flush=True,
                 )
     return {
+        "ceiling": _ceiling(cpu["two"]),
         "cpu_ms_per_report": cpu,
         "load_average": os.getloadavg(),
         "events": events,
@@ -261,6 +277,9 @@ def main() -> int:
         f"\none instance (anchor): {scaling['one_instance_rps']:.1f} REPORT/s\n"
         f"two instances:         {scaling['two_instances_rps']:.1f} REPORT/s  "
         f"ratio {scaling['ratio']:.2f} (target >= {TARGET})\n"
+        f"this machine's ceiling for the ratio: {scaling['ceiling']['ratio']:.2f} "
+        f"({scaling['ceiling']['serve_ms']:.1f} of {scaling['ceiling']['total_ms']:.1f} CPU ms "
+        f"per REPORT in the bridge, {scaling['ceiling']['cores']:.0f} cores for everything)\n"
         f"lease takeover after kill -9: {takeover['takeover_s']:.1f} s (limit 30 s)\n"
         f"{'PASS' if ok else 'FAIL'}"
     )
