@@ -2,19 +2,33 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
 SRC := bridge radicale_plugin
 LINTED := bridge radicale_plugin emulators tests bench
+# One stamp per install set, so `make run` installs only what running needs and the test and
+# conformance tools come with the targets that use them.
+RUN_STAMP := $(VENV)/.run-stamp
+DEV_STAMP := $(VENV)/.dev-stamp
+CONFORMANCE_STAMP := $(VENV)/.conformance-stamp
 
 .PHONY: run test lint typecheck unit system-deps venv conformance bench clean
 
-$(STAMP): pyproject.toml emulators/pyproject.toml
+# What running needs: the package and the emulators' distribution (the demo's Google).
+$(RUN_STAMP): pyproject.toml emulators/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,postgres,conformance]' -e emulators
-	touch $(STAMP)
+	$(BIN)/pip install --quiet -e . -e emulators
+	touch $(RUN_STAMP)
 
-venv: $(STAMP)
+# Tests, lint, type checks and benches: the dev tools and PostgreSQL's driver.
+$(DEV_STAMP): $(RUN_STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	touch $(DEV_STAMP)
+
+$(CONFORMANCE_STAMP): $(RUN_STAMP)
+	$(BIN)/pip install --quiet -e '.[conformance]'
+	touch $(CONFORMANCE_STAMP)
+
+venv: $(DEV_STAMP) $(CONFORMANCE_STAMP)
 
 # Debian packages the tests use: Chromium for the admin page's browser tests (Playwright
 # drives it; it never downloads a browser of its own), a PostgreSQL server for the store's
@@ -33,25 +47,26 @@ system-deps:
 	  else echo "missing $(strip $(DEB_PKGS)) and not root: those tests will be skipped"; fi; \
 	fi
 
-run: venv
+run: $(RUN_STAMP)
 	$(BIN)/ipoint-bridge demo
 
-lint: venv
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/lint-imports --no-cache
 
-typecheck: venv
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-unit: venv
+unit: $(DEV_STAMP)
 	$(BIN)/pytest -q
 
-test: venv system-deps lint typecheck unit
+test: $(DEV_STAMP) system-deps lint typecheck unit
 
-conformance: venv
+conformance: $(CONFORMANCE_STAMP)
 	bash scripts/conformance.sh
 
-bench: venv
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/caldav_bench.py --quick
 	$(BIN)/python bench/mirror_bench.py --quick

@@ -7,12 +7,12 @@ import argparse
 import importlib
 import logging
 import sys
-import time
 from collections.abc import Sequence
 
 from . import __version__
 from .commands import COMMAND_MODULES
 from .errors import BridgeError, ConfigError, SafetyValveError, ValidationError
+from .logs import setup_logging
 
 logger = logging.getLogger("bridge")
 
@@ -29,20 +29,6 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
-
-
-def setup_logging(level: str) -> None:
-    # Timestamps in UTC: the host's time zone is never used, not even in logs.
-    logging.Formatter.converter = time.gmtime
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)sZ %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
-    # HTTP client libraries log request details (and so tokens) at DEBUG; keep them quiet.
-    for noisy in ("googleapiclient.discovery_cache", "urllib3", "httplib2", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,7 +20,8 @@ import bcrypt
 from . import config
 from .caldav.htpasswd import set_password
 from .demo_data import SUPERVISOR, TECHNICIANS, demo_records
-from .runtime import open_store, write_private
+from .files import write_private
+from .runtime import open_store
 from .serve import announce, run
 from .timeutil import zone
 from .validate import validate_batch

@@ -12,11 +12,13 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
+from . import __version__
 from .records import EventRecord
 from .timeutil import utc_stamp, zone
 
 CRLF = "\r\n"
-PRODID = "-//ipoint-bridge//ipoint-bridge 0.1//EN"
+PRODID = "-//ipoint-bridge//ipoint-bridge {}//EN".format(".".join(__version__.split(".")[:2]))
+"""Major and minor version only: a patch release does not change what calendars look like."""
 UID_PREFIX = "ipoint-"
 KIND_LABEL = {"work_order": "Work order", "event": "Event"}
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/Zulu", "Zulu", "Universal", "Etc/Universal"})

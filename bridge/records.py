@@ -10,7 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, get_args
 
 Kind = Literal["work_order", "event"]
 Status = Literal["confirmed", "tentative", "cancelled"]
@@ -222,12 +222,15 @@ class ChangeSet:
     changes: tuple[Change, ...] = field(default_factory=tuple)
 
 
+ApplyResultKind = Literal["created", "updated", "unchanged", "stale", "deleted", "absent"]
+
+
 @dataclass(frozen=True, slots=True)
 class ApplyOutcome:
     """What happened to one record of an ingest."""
 
     id: str
-    result: Literal["created", "updated", "unchanged", "stale", "deleted", "absent"]
+    result: ApplyResultKind
     revision: int = 0
     reason: str | None = None
 
@@ -239,9 +242,8 @@ class ApplyResult:
     outcomes: tuple[ApplyOutcome, ...]
     seq: int
 
-    def count(self, result: str) -> int:
+    def count(self, result: ApplyResultKind) -> int:
         return sum(1 for o in self.outcomes if o.result == result)
 
     def summary(self) -> dict[str, int]:
-        keys = ("created", "updated", "unchanged", "stale", "deleted", "absent")
-        return {k: self.count(k) for k in keys}
+        return {k: self.count(k) for k in get_args(ApplyResultKind)}

@@ -1,11 +1,8 @@
-"""Building the bridge's parts from settings: the one place that wires configuration to objects."""
+"""Opening the configured event store: the one place that turns ``[store]`` settings into an
+``EventStore`` (the CalDAV server, the web server and every command use it); also this
+process's name among instances sharing the store, and where it reaches its own CalDAV server."""
 
 from __future__ import annotations
-
-import contextlib
-import os
-import tempfile
-from pathlib import Path
 
 from .config import Settings
 from .store import EventStore
@@ -38,25 +35,3 @@ def instance_name(settings: Settings) -> str:
     """This process's name among instances sharing a store (``[bridge] instance_name``, else
     hostname:pid)."""
     return settings.bridge.instance_name or default_instance_name()
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read (tokens, credentials), atomically.
-
-    The temporary file has a unique name (``mkstemp``, created 0600), so several processes
-    sharing a data folder (two instances, or ``serve`` beside a command) never write into each
-    other's half-written file; the last ``os.replace`` wins whole.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

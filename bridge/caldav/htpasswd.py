@@ -19,7 +19,7 @@ from pathlib import Path
 import bcrypt
 
 from ..config import to_login
-from ..runtime import write_private
+from ..files import write_private
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 from ..config import Settings
-from ..runtime import write_private
+from ..files import write_private
 from . import layout
 
 

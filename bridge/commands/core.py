@@ -12,6 +12,7 @@ from typing import Any
 from .. import config
 from ..config_file import load_located
 from ..importer import read_records
+from ..logs import setup_logging
 from ..progress import Progress
 from ..runtime import open_store
 from ..validate import validate_batch
@@ -68,8 +69,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ..serve import run
 
     settings = load_settings(args)
-    from ..cli import setup_logging
-
     setup_logging("debug" if args.verbose else settings.bridge.log_level)
     return run(settings)
 

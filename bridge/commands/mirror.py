@@ -13,7 +13,9 @@ when no server answers at ``[caldav] host:port`` the command starts one on a loo
 its own run.
 
 Only one process writes to Google: these commands take the store's Google writer lease
-(``mirror.writer``) and refuse, naming the holder, while a ``serve`` mirror holds it.
+(``mirror.writer``) and refuse, naming the holder, while a ``serve`` mirror holds it. Long runs
+show their progress (``bridge.progress``): a bar on a terminal, a line every few seconds
+otherwise.
 """
 
 from __future__ import annotations
@@ -21,11 +23,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import functools
 import socket
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import aiohttp
@@ -44,7 +45,42 @@ from ..store import EventStore
 from ..store.lease import Leases
 from .core import load_settings
 
-Work = Callable[[Mirror, aiohttp.ClientSession], Awaitable[Health]]
+Job = Callable[[Mirror], None]
+"""Work a command does on the mirror's worker between reading the sources and the push."""
+
+
+def _reachable(url: str) -> bool:
+    host_port = url.split("://", 1)[1].rsplit(":", 1)
+    try:
+        with socket.create_connection((host_port[0].strip("[]"), int(host_port[1])), timeout=1):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def caldav_for(settings: Settings, store: EventStore) -> Iterator[str]:
+    """The URL of a running CalDAV server of this bridge, started here if none answers."""
+    url = local_caldav_url(settings)
+    if _reachable(url) or not settings.caldav.enabled:
+        yield url
+        return
+    from ..caldav import start_caldav
+
+    handle = start_caldav(settings, store=store, host="127.0.0.1", port=0)
+    try:
+        yield handle.url
+    finally:
+        handle.stop()
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(args)
+    if not settings.google.enabled:
+        raise ConfigError(
+            "the Google mirror is off: set enabled = yes", file=settings.path, section="google"
+        )
+    return settings
 
 
 class _Sending:
@@ -80,64 +116,13 @@ class _Sending:
             self.progress.close(f"{left} still queued" if left else "")
 
 
-async def _pass_with_progress(
-    mirror: Mirror,
-    session: aiohttp.ClientSession,
-    label: str,
-    job: Callable[[list[Target]], Awaitable[None]] | None,
-    deadline: float,
-    allow_empty: bool = False,
-) -> Health:
-    """One converging ``mirror_pass`` whose sending shows its progress."""
-    sending = _Sending(mirror, label)
-
-    async def job_then_show(targets: list[Target]) -> None:
-        if job is not None:
-            await job(targets)
-        await sending.start()
-
-    health: Health | None = None
-    try:
-        report = await mirror_pass(
-            mirror, session, job=job_then_show, allow_empty=allow_empty, converge_by=deadline
-        )
-        health = report.health
-    finally:
-        await sending.close(health)
-    return health
-
-
-def _reachable(url: str) -> bool:
-    host_port = url.split("://", 1)[1].rsplit(":", 1)
-    try:
-        with socket.create_connection((host_port[0].strip("[]"), int(host_port[1])), timeout=1):
-            return True
-    except (OSError, ValueError):
-        return False
-
-
-@contextlib.contextmanager
-def caldav_for(settings: Settings, store: EventStore) -> Iterator[str]:
-    """The URL of a running CalDAV server of this bridge, started here if none answers."""
-    url = local_caldav_url(settings)
-    if _reachable(url) or not settings.caldav.enabled:
-        yield url
-        return
-    from ..caldav import start_caldav
-
-    handle = start_caldav(settings, store=store, host="127.0.0.1", port=0)
-    try:
-        yield handle.url
-    finally:
-        handle.stop()
-
-
-def _run(args: argparse.Namespace, work: Work) -> int:
-    settings = load_settings(args)
-    if not settings.google.enabled:
-        raise ConfigError(
-            "the Google mirror is off: set enabled = yes", file=settings.path, section="google"
-        )
+def _converge(
+    args: argparse.Namespace, label: str, job: Job | None = None, allow_empty: bool = False
+) -> int:
+    """One pass to convergence (``mirror_pass`` with a deadline of ``--timeout``), ``job`` run
+    on the mirror's worker before the push, holding the Google writer's lease; the sending
+    shows its progress under ``label``; exit 0 when Google equals the sources."""
+    settings = _settings(args)
     store = open_store(settings)
     try:
         with caldav_for(settings, store) as url:
@@ -149,14 +134,30 @@ def _run(args: argparse.Namespace, work: Work) -> int:
                 mirror.status,
                 on_lost=mirror.close,
             )
+            sending = _Sending(mirror, label)
+
+            async def run_job(targets: list[Target]) -> None:
+                if job is not None:
+                    await mirror.run(job, mirror)
+                await sending.start()
 
             async def main() -> Health:
                 timeout = aiohttp.ClientTimeout(total=120, sock_connect=10)
                 writer.start()
+                health: Health | None = None
                 try:
                     async with aiohttp.ClientSession(timeout=timeout) as session:
-                        return await work(mirror, session)
+                        report = await mirror_pass(
+                            mirror,
+                            session,
+                            job=run_job,
+                            allow_empty=allow_empty,
+                            converge_by=time.time() + float(args.timeout),
+                        )
+                        health = report.health
+                        return health
                 finally:
+                    await sending.close(health)
                     await writer.stop()
 
             try:
@@ -175,49 +176,21 @@ def _run(args: argparse.Namespace, work: Work) -> int:
     return 1
 
 
-def _deadline(args: argparse.Namespace) -> float:
-    return time.time() + float(args.timeout)
-
-
-def cmd_sync(args: argparse.Namespace) -> int:
-    if not args.once:
-        return _loop(args)
-
-    async def work(mirror: Mirror, session: aiohttp.ClientSession) -> Health:
-        async def job(targets: list[Target]) -> None:
-            await mirror.run(reconcile, mirror)
-
-        return await _pass_with_progress(
-            mirror,
-            session,
-            "sync: sending to Google",
-            job if args.reconcile else None,
-            _deadline(args),
-            allow_empty=args.allow_empty,
-        )
-
-    return _run(args, work)
-
-
-def _loop(args: argparse.Namespace) -> int:
+def _daemon(args: argparse.Namespace) -> int:
     """Mirror until interrupted: the daemon ``serve`` runs, without the web server."""
-    settings = load_settings(args)
-    if not settings.google.enabled:
-        raise ConfigError(
-            "the Google mirror is off: set enabled = yes", file=settings.path, section="google"
-        )
+    settings = _settings(args)
     store = open_store(settings)
-
-    async def main() -> None:
-        service = MirrorService(settings, store, caldav_base=url)
-        await service.start()
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await service.stop()
-
     try:
         with caldav_for(settings, store) as url:
+
+            async def main() -> None:
+                service = MirrorService(settings, store, caldav_base=url)
+                await service.start()
+                try:
+                    await asyncio.Event().wait()
+                finally:
+                    await service.stop()
+
             asyncio.run(main())
     except KeyboardInterrupt:
         return 0
@@ -226,42 +199,45 @@ def _loop(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    if not args.once:
+        return _daemon(args)
+    return _converge(
+        args, "sync: sending to Google", _repair if args.reconcile else None, args.allow_empty
+    )
+
+
 def cmd_repush(args: argparse.Namespace) -> int:
-    async def work(mirror: Mirror, session: aiohttp.ClientSession) -> Health:
-        async def job(targets: list[Target]) -> None:
-            count = await mirror.run(functools.partial(mirror.repush, future=args.future))
-            print(f"{count} events queued again", flush=True)
+    def job(mirror: Mirror) -> None:
+        count = mirror.repush(future=args.future)
+        print(f"{count} events queued again", flush=True)
 
-        return await _pass_with_progress(
-            mirror, session, "repush: sending to Google", job, _deadline(args)
-        )
+    return _converge(args, "repush: sending to Google", job)
 
-    return _run(args, work)
+
+def _repair(mirror: Mirror) -> None:
+    reconcile(mirror)
+
+
+def _reconcile(mirror: Mirror) -> None:
+    with Progress("reconcile: listing Google", unit="calendars") as listing:
+
+        def step(done: int, total: int) -> None:
+            if listing.total != total:
+                listing.set_total(total)
+            listing.update(done)
+
+        found = reconcile(mirror, step)
+    print(
+        f"{found.calendars} calendars listed: {found.edited} edited and "
+        f"{found.missing} deleted by hand, {found.removed} added by hand, "
+        f"{found.reverted} occurrences edited by hand",
+        flush=True,
+    )
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    async def work(mirror: Mirror, session: aiohttp.ClientSession) -> Health:
-        async def job(targets: list[Target]) -> None:
-            with Progress("reconcile: listing Google", unit="calendars") as listing:
-
-                def step(done: int, total: int) -> None:
-                    if listing.total != total:
-                        listing.set_total(total)
-                    listing.update(done)
-
-                found = await mirror.run(reconcile, mirror, step)
-            print(
-                f"{found.calendars} calendars listed: {found.edited} edited and "
-                f"{found.missing} deleted by hand, {found.removed} added by hand, "
-                f"{found.reverted} occurrences edited by hand",
-                flush=True,
-            )
-
-        return await _pass_with_progress(
-            mirror, session, "reconcile: sending to Google", job, _deadline(args)
-        )
-
-    return _run(args, work)
+    return _converge(args, "reconcile: sending to Google", _reconcile)
 
 
 def register(sub: Any) -> None:

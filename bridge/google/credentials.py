@@ -21,7 +21,7 @@ import google.oauth2.service_account
 from google.auth.exceptions import RefreshError
 
 from ..config import Settings
-from ..runtime import write_private
+from ..files import write_private
 from .errors import NotAuthorized, Transient
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"

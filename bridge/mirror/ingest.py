@@ -13,7 +13,7 @@ from typing import Any
 from .mapping import MapContext, MappingProblem, group_by_uid, map_group, parse
 from .normalise import item_hash
 from .plan import Delta, ItemRead, plan_source
-from .sources import Page, Target
+from .sources import Page, SourceKind, Target
 from .status import StatusDB
 
 
@@ -22,7 +22,7 @@ def ingest_page(
     target: Target,
     page: Page,
     ctx: MapContext,
-    kind: str,
+    kind: SourceKind,
     allow_empty: bool = False,
 ) -> str | None:
     """Map one page of a source read and record it, with the sync position on the last page.

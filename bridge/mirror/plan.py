@@ -16,9 +16,14 @@ from typing import Any, Literal
 from .mapping import Unit, revert_body
 
 Want = Literal["event", "deleted", "revert"]
-Kind = Literal["insert", "update", "delete", "settle"]
-DELETED = "deleted"
-REVERT = "revert"
+"""What a row should be in Google: the mapped event, nothing, or (for an occurrence edited by
+hand) the series' own occurrence again."""
+Remote = Literal["none", "present", "gone"]
+"""What Google has of a row as far as the bridge knows: never created, there, or deleted (a
+deleted event's id stays reserved: an insert of it answers 409)."""
+ActionKind = Literal["insert", "update", "delete", "settle"]
+DELETED: Want = "deleted"
+REVERT: Want = "revert"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +33,7 @@ class Known:
     gid: str
     href: str
     series: str | None
-    want: str
+    want: Want
     want_hash: str
 
 
@@ -172,18 +177,18 @@ class EventRow:
     cal_key: str
     gid: str
     series: str | None
-    want: str
+    want: Want
     body: str | None
     want_hash: str
     done_hash: str | None
-    remote: str
+    remote: Remote
 
 
 @dataclass(frozen=True, slots=True)
 class Action:
     """One Google call (or, for ``settle``, none: the row is simply done)."""
 
-    kind: Kind
+    kind: ActionKind
     cal_key: str
     calendar_id: str
     gid: str
@@ -243,5 +248,5 @@ def _plan_single(row: EventRow, cid: str) -> Action:
     assert row.body is not None
     body = json.loads(row.body)
     # An id Google has seen (even deleted) must be updated: inserting it again answers 409.
-    kind: Kind = "insert" if row.remote == "none" else "update"
+    kind: ActionKind = "insert" if row.remote == "none" else "update"
     return Action(kind, row.cal_key, cid, row.gid, row.want_hash, body)

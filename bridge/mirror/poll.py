@@ -17,7 +17,7 @@ from . import caldav_client, ics_client
 from .caldav_client import SourceError
 from .ingest import ingest_page
 from .mapping import MapContext
-from .sources import Page, SourceSpec, Target
+from .sources import Page, SourceKind, SourceSpec, Target
 
 if TYPE_CHECKING:
     from .engine import Mirror
@@ -83,7 +83,7 @@ def _ingest(
     target: Target,
     page: Page,
     ctx: MapContext,
-    kind: str,
+    kind: SourceKind,
     allow_empty: bool,
 ) -> None:
     """Map one page of a source read and record it (with the position on the last page)."""
@@ -92,7 +92,7 @@ def _ingest(
         mirror.error(target.key, problem)
 
 
-async def _detect(session: aiohttp.ClientSession, spec: SourceSpec) -> str:
+async def _detect(session: aiohttp.ClientSession, spec: SourceSpec) -> SourceKind:
     """``caldav`` for a calendar collection, ``ics`` for anything else."""
     if spec.url.lower().split("?", 1)[0].endswith(".ics"):
         return "ics"

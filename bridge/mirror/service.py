@@ -1,11 +1,8 @@
-"""The mirror daemon inside ``ipoint-bridge serve``: an aiohttp ``cleanup_ctx`` that polls the
-sources every ``[mirror] interval_seconds`` and pushes changes to Google within seconds, plus
-what the admin page and ``/metrics`` read from it.
-
-``mirror_ctx(app)`` builds a ``MirrorService`` from ``bridge.web.keys.SETTINGS``/``STORE``,
-puts it under ``MIRROR`` (and, when the admin page is installed, under its ``MIRROR_CONTROL``
-seam), starts the loop, and stops it cleanly on shutdown. Re-Push and Reconcile are jobs the
-loop runs between passes, so only one thing writes to Google at a time.
+"""The mirror daemon inside ``ipoint-bridge serve`` (and ``sync`` without ``--once``): a loop
+that runs ``mirror_pass`` every ``[mirror] interval_seconds`` (or at once after ``wake()``),
+the Re-Push and Reconcile jobs it runs between passes (so only one thing writes to Google at a
+time), and the status and metrics it keeps for the admin page and ``/metrics``
+(``MirrorControl``). The web app starts and stops it (``bridge.web.app``).
 """
 
 from __future__ import annotations
@@ -15,9 +12,9 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -29,7 +26,16 @@ from ..google.credentials import load_credentials
 from ..runtime import instance_name, local_caldav_url
 from ..store import EventStore
 from ..store.lease import LeaseLost, Leases
-from ..web.keys import SETTINGS, STORE
+from .control import (
+    CalendarStatus,
+    JobKind,
+    JobState,
+    JobStatus,
+    MirrorMetrics,
+    MirrorStatus,
+    Progress,
+    ProgressCallback,
+)
 from .engine import DEFAULT_TUNING, Mirror
 from .google_session import CredentialsLoader
 from .mirror_pass import mirror_pass
@@ -38,59 +44,16 @@ from .sources import USER_PREFIX, Target
 from .writer import GoogleWriter
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class CalendarStatus:
-    """One mirrored calendar as the admin page shows it."""
-
-    key: str
-    name: str
-    login: str | None
-    google_id: str
-    html_link: str
-    acl: tuple[str, ...]
-    """Rules as last applied, e.g. ``reader: chris@example.com``."""
-    public_ical: str
-    last_mirror: float | None
-    pending: int
-    rejected: int
-    last_error: str
-
-
-@dataclass(frozen=True, slots=True)
-class JobStatus:
-    """A Re-Push or Reconcile started from the admin page."""
-
-    kind: str
-    state: str
-    """``queued``, ``running``, ``done`` or ``failed``."""
-    done: int = 0
-    total: int = 0
-    message: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class MirrorStatus:
-    enabled: bool
-    authorized: bool
-    auth_reason: str
-    paused_until: float
-    pending: int
-    lag_seconds: float | None
-    last_pass: float | None
-    calendars: tuple[CalendarStatus, ...] = ()
-    job: JobStatus | None = None
-    """The running job, else the last one that finished."""
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
 class _Job:
-    kind: str
-    progress: Callable[[Any], None] | None
+    kind: JobKind
+    progress: ProgressCallback | None
     done: asyncio.Future[str]
     total: int = 0
-    state: str = "queued"
+    state: JobState = "queued"
     count: int = 0
     message: str = ""
 
@@ -217,7 +180,7 @@ class MirrorService:
             self._last_reconcile = time.time()
             await self._guard(self.mirror.run(reconcile, self.mirror))
 
-    async def _guard(self, work: Any) -> Any:
+    async def _guard(self, work: Awaitable[T]) -> T | None:
         try:
             return await work
         except BridgeError as exc:
@@ -267,14 +230,8 @@ class MirrorService:
             self._finish(job)
 
     def _report(self, job: _Job, note: str) -> None:
-        if job.progress is None:
-            return
-        try:
-            from ..web.admin.ports import Progress
-
+        if job.progress is not None:
             job.progress(Progress(job.count, job.total, note))
-        except ImportError:  # the admin page is not installed
-            job.progress((job.count, job.total, note))
 
     def _finish(self, job: _Job, error: str | None = None) -> None:
         job.state = "failed" if error else "done"
@@ -286,7 +243,7 @@ class MirrorService:
         self._last_job = job.view()
         self._job = None
 
-    def _enqueue(self, kind: str, progress: Callable[[Any], None] | None) -> _Job:
+    def _enqueue(self, kind: JobKind, progress: ProgressCallback | None) -> _Job:
         if not self.settings.google.enabled or self._task is None:
             raise BridgeError("the Google mirror is not running ([google] enabled = no)")
         job = _Job(kind, progress, asyncio.get_running_loop().create_future())
@@ -297,11 +254,11 @@ class MirrorService:
         self.wake()
         return job
 
-    async def repush_future(self, progress: Callable[[Any], None]) -> str:
+    async def repush_future(self, progress: ProgressCallback) -> str:
         """Re-Push Future Events, awaited; ``progress`` gets ``Progress(done, total, note)``."""
         return await self._enqueue("repush", progress).done
 
-    async def reconcile(self, progress: Callable[[Any], None]) -> str:
+    async def reconcile(self, progress: ProgressCallback) -> str:
         return await self._enqueue("reconcile", progress).done
 
     # ------------------------------------------------------------------ status
@@ -329,8 +286,8 @@ class MirrorService:
                     if row.google_id
                     else "",
                     acl=_acl_lines(row.acl_rules()),
-                    public_ical=row.public_url or "",
-                    last_mirror=row.last_push,
+                    public_ical_url=row.public_url or "",
+                    last_mirrored=row.last_push,
                     pending=figures.pending if figures else 0,
                     rejected=figures.rejected if figures else 0,
                     last_error=row.last_error
@@ -355,26 +312,14 @@ class MirrorService:
         """The latest status (refreshed after every pass; no I/O)."""
         job = self._job.view() if self._job else self._last_job
         if job != self._status.job:
-            return MirrorStatus(**{**_fields(self._status), "job": job})
+            return replace(self._status, job=job)
         return self._status
 
-    def calendar_status(self, login: str) -> Any:
-        """The admin page's view of one technician's Google calendar (``MirrorControl``)."""
+    def calendar_status(self, login: str) -> CalendarStatus | None:
+        """One technician's Google calendar as the last pass left it (``MirrorControl``)."""
         for cal in self._status.calendars:
             if cal.login == login:
-                try:
-                    from ..web.admin.ports import CalendarMirrorStatus
-                except ImportError:
-                    return cal
-                return CalendarMirrorStatus(
-                    calendar_id=cal.google_id,
-                    calendar_link=cal.html_link,
-                    shared_with=cal.acl,
-                    public_ical_url=cal.public_ical,
-                    last_mirrored=cal.last_mirror,
-                    pending=cal.pending + cal.rejected,
-                    last_error=cal.last_error,
-                )
+                return cal
         return None
 
     def writes_to_google(self) -> bool:
@@ -397,45 +342,12 @@ class MirrorService:
         counts = self.mirror.counter.snapshot()
         return {k: v for k, v in counts.items() if k not in ("http_requests", "abandoned")}
 
-    def metrics(self) -> Any:
+    def metrics(self) -> MirrorMetrics:
         """Counters for ``/metrics`` (``MirrorControl``)."""
-        calls = self._calls()
-        try:
-            from ..web.admin.ports import MirrorMetrics
-        except ImportError:
-            return (calls, self._status.pending, self._status.lag_seconds)
-        return MirrorMetrics(calls, self._status.pending, self._status.lag_seconds)
-
-
-def _fields(status: MirrorStatus) -> dict[str, Any]:
-    return {name: getattr(status, name) for name in status.__dataclass_fields__}
+        return MirrorMetrics(self._calls(), self._status.pending, self._status.lag_seconds)
 
 
 MIRROR: web.AppKey[MirrorService] = web.AppKey("mirror", MirrorService)
 
 
-async def mirror_ctx(app: web.Application) -> AsyncIterator[None]:
-    """``app.cleanup_ctx.append(mirror_ctx)``: the mirror runs while the app runs."""
-    service = MirrorService(app[SETTINGS], app[STORE])
-    app[MIRROR] = service
-    try:
-        from ..web.admin.ports import MIRROR_CONTROL
-    except ImportError:
-        pass
-    else:
-        app[MIRROR_CONTROL] = service
-    await service.start()
-    try:
-        yield
-    finally:
-        await service.stop()
-
-
-__all__ = [
-    "MIRROR",
-    "CalendarStatus",
-    "JobStatus",
-    "MirrorService",
-    "MirrorStatus",
-    "mirror_ctx",
-]
+__all__ = ["MIRROR", "MirrorService", "local_caldav_url"]

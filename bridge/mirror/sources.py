@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ..caldav.layout import own_path
 from ..config import Settings
@@ -22,12 +22,17 @@ USER_PREFIX = "user:"
 SOURCE_PREFIX = "source:"
 
 
+SourceKind = Literal["caldav", "ics"]
+"""How a source is read: CalDAV sync-collection (or ctag and etags), or an ICS feed's
+conditional GET."""
+
+
 @dataclass(frozen=True, slots=True)
 class SourceSpec:
     """Where a calendar is read from; ``kind`` is ``caldav``, ``ics`` or ``auto``."""
 
     url: str
-    kind: str = "auto"
+    kind: SourceKind | Literal["auto"] = "auto"
     username: str = ""
     password: str = field(default="", repr=False)
 

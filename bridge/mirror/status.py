@@ -16,11 +16,15 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ..store.db import Connection, Database
 from . import schema
-from .plan import DELETED, EventRow, Known, SourcePlan
+from .plan import DELETED, EventRow, Known, Remote, SourcePlan, Want
+from .sources import SourceKind
+
+AuthState = Literal["ok", "not_authorized"]
+"""Whether Google writes may be tried: ``not_authorized`` until the sign-in changes."""
 
 _CHUNK = 400
 ACCOUNT = "google"
@@ -53,7 +57,7 @@ class CalendarRow:
     summary: str | None = None
     time_zone: str | None = None
     source_url: str | None = None
-    source_kind: str | None = None
+    source_kind: SourceKind | None = None
     sync_token: str | None = None
     ctag: str | None = None
     etag: str | None = None
@@ -78,7 +82,7 @@ _CAL_SELECT = "SELECT key, " + ", ".join(
 @dataclass(frozen=True, slots=True)
 class AccountRow:
     paused_until: float = 0.0
-    auth_state: str = "ok"
+    auth_state: AuthState = "ok"
     reason: str | None = None
     signature: str | None = None
 
@@ -92,7 +96,7 @@ class RowUpdate:
     gid: str
     done_hash: str | None = None
     etag: str | None = None
-    remote: str | None = None
+    remote: Remote | None = None
     failed_hash: str | None = None
     error: str | None = None
     forget: bool = False
@@ -115,9 +119,9 @@ class GoogleView:
     gid: str
     href: str
     series: str | None
-    want: str
+    want: Want
     etag: str | None
-    remote: str
+    remote: Remote
     clean: bool
 
 
@@ -371,7 +375,7 @@ class StatusDB:
             )
         return int(count[0][0])
 
-    def mark(self, key: str, gids: Collection[str], *, remote: str | None = None) -> None:
+    def mark(self, key: str, gids: Collection[str], *, remote: Remote | None = None) -> None:
         """Mark rows dirty (reconcile found them edited or deleted by hand)."""
         with self._write() as conn:
             for chunk in _chunks(sorted(gids)):

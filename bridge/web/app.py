@@ -1,5 +1,5 @@
-"""The web server's application factory: the ingest API, feeds, admin page, health, and the
-mirror as a background task, each set up by its own module."""
+"""The web server's application factory: the ingest API, feeds, admin page, health, each set
+up by its own module, and the Google mirror daemon as a background task (``mirror_ctx``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from ..config import Settings
+from ..mirror.control import MIRROR_CONTROL
+from ..mirror.service import MIRROR, MirrorService
 from ..runtime import instance_name, open_store
 from ..store import EventStore
 from ..store.lease import GOOGLE_WRITER, Leases
@@ -44,8 +46,6 @@ def create_app(
     setup_admin(app)
     setup_health(app)
     if mirror and settings.google.enabled:
-        from ..mirror.service import mirror_ctx
-
         app.cleanup_ctx.append(mirror_ctx)
         _add_writer_check(app, settings)
     return app
@@ -64,3 +64,16 @@ def _add_writer_check(app: web.Application, settings: Settings) -> None:
         return Verdict(True, lease.holder + (" (this instance)" if lease.holder == me else ""))
 
     readiness(app).add("google_writer", writer, required=False)
+
+
+async def mirror_ctx(app: web.Application) -> AsyncIterator[None]:
+    """``app.cleanup_ctx.append(mirror_ctx)``: the Google mirror daemon runs while the app runs,
+    under ``MIRROR`` and, for the admin page and ``/metrics``, ``MIRROR_CONTROL``."""
+    service = MirrorService(app[SETTINGS], app[STORE])
+    app[MIRROR] = service
+    app[MIRROR_CONTROL] = service
+    await service.start()
+    try:
+        yield
+    finally:
+        await service.stop()

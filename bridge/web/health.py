@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
+from ..mirror.control import mirror_control
 from ..runtime import local_caldav_url
 from ..store import EventStore
 from .admin.authstate import GOOGLE_ACCESS, ensure_google_access
-from .admin.ports import mirror_port
 from .keys import SETTINGS, STORE
 from .readiness import CHECK_TIMEOUT, Readiness, Verdict, readiness, readyz
 
@@ -112,7 +112,7 @@ async def metrics(request: web.Request) -> web.Response:
             "1 when Google accepted the sign-in at the last check.",
             [({}, 1.0 if state.ok else 0.0)],
         )
-    mirror = mirror_port(request.app)
+    mirror = mirror_control(request.app)
     if mirror is not None:
         figures_m = mirror.metrics()
         lines += family(

@@ -25,15 +25,15 @@ from aiohttp import web
 from google_emulator.settings import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 from bridge import config
-from bridge.runtime import open_store
-from bridge.store import EventStore
-from bridge.web.admin.ports import (
+from bridge.mirror.control import (
     MIRROR_CONTROL,
-    CalendarMirrorStatus,
+    CalendarStatus,
     MirrorMetrics,
     Progress,
     ProgressCallback,
 )
+from bridge.runtime import open_store
+from bridge.store import EventStore
 from bridge.web.app import create_app
 from tests.support import ServerThread
 
@@ -200,11 +200,11 @@ class FakeMirror:
 
     store: EventStore
     step_seconds: float = 0.05
-    statuses: dict[str, CalendarMirrorStatus] = field(default_factory=dict)
+    statuses: dict[str, CalendarStatus] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=lambda: {"ok": 0})
     runs: list[str] = field(default_factory=list)
 
-    def calendar_status(self, login: str) -> CalendarMirrorStatus | None:
+    def calendar_status(self, login: str) -> CalendarStatus | None:
         return self.statuses.get(login)
 
     async def _walk(self, kind: str, progress: ProgressCallback) -> str:

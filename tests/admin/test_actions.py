@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
+from bridge.mirror.control import CalendarStatus
 from bridge.validate import validate_batch
-from bridge.web.admin.ports import CalendarMirrorStatus
 from tests.admin.support import BridgeServer, Client, FakeMirror, wait_until
 
 
@@ -87,8 +87,8 @@ def test_user_calendars_show_every_address(
     admin: Client, bridge: BridgeServer, mirror_holder: dict[str, FakeMirror]
 ) -> None:
     add_events(bridge, 1)
-    mirror_holder["mirror"].statuses["chris"] = CalendarMirrorStatus(
-        calendar_id="abc123@group.calendar.google.com",
+    mirror_holder["mirror"].statuses["chris"] = CalendarStatus(
+        google_id="abc123@group.calendar.google.com",
         last_error="Google says the account's Calendar usage limits are exceeded.",
         pending=2,
     )

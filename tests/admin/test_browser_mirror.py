@@ -15,9 +15,9 @@ from aiohttp import web
 from google_emulator.testing import EmulatorThread
 
 from bridge.caldav import start_caldav
+from bridge.mirror.control import MIRROR_CONTROL
 from bridge.mirror.service import MirrorService
 from bridge.store import EventStore
-from bridge.web.admin.ports import MIRROR_CONTROL
 from bridge.web.keys import SETTINGS
 from tests.admin.conftest import CHROMIUM, browser_only, shot
 from tests.admin.support import PASSWORD, BridgeServer
@@ -42,7 +42,7 @@ def live_shop(
         handles.append(caldav)
 
         async def mirror_ctx(app: web.Application) -> AsyncIterator[None]:
-            # As bridge.mirror.service.mirror_ctx, with the CalDAV server's real port.
+            # As bridge.web.app.mirror_ctx, with the CalDAV server's real port.
             service = MirrorService(settings, store, caldav_base=caldav.url, tuning=FAST)
             app[MIRROR_CONTROL] = service
             await service.start()

@@ -19,7 +19,7 @@ from google_emulator.settings import AccountSpec, EmulatorSettings, OAuthClientS
 from google_emulator.testing import EmulatorThread
 
 from bridge.caldav.htpasswd import set_password
-from bridge.runtime import write_private
+from bridge.files import write_private
 from tests.support import CLI, ROOT, http
 
 CLIENT_ID = "bridge-e2e.apps.googleusercontent.com"

@@ -10,7 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from bridge import config
-from bridge.mirror.service import MIRROR, MirrorService, mirror_ctx
+from bridge.mirror.service import MIRROR, MirrorService
+from bridge.web.app import mirror_ctx
 from bridge.web.keys import SETTINGS, STORE
 from tests.mirror.support import Shop, record
 

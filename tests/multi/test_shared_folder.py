@@ -13,7 +13,7 @@ ROUNDS = 300
 CHILD = """
 import sys, time
 from pathlib import Path
-from bridge.runtime import write_private
+from bridge.files import write_private
 target, go, text = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 print("waiting", flush=True)
 deadline = time.monotonic() + 60

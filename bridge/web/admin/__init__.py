@@ -3,9 +3,10 @@
 Modules: ``sessions`` (cookie sessions), ``throttle`` (login pacing), ``guard`` (sign-in, CSRF,
 headers), ``login``, ``google_views`` (steps 1 and 2), ``flows`` (sign-ins in progress),
 ``authstate`` (is the bridge authorized, and why not), ``calendars`` (step 3), ``actions``
-(Re-Push, Reconcile, feed rotation), ``logins`` (CalDAV passwords), ``jobs``, ``ports``
-(the mirror seam), ``render``. Sessions, sign-ins in progress, login attempts and jobs live in
-the store (``schema``), so any instance behind a load balancer serves any request.
+(Re-Push, Reconcile, feed rotation), ``logins`` (CalDAV passwords), ``jobs``, ``render``. What
+the page reads from the mirror and may start there is ``bridge.mirror.control``. Sessions,
+sign-ins in progress, login attempts and jobs live in the store (``schema``), so any instance
+behind a load balancer serves any request.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from ...mirror.control import mirror_control
 from ...runtime import instance_name
 from ..keys import SETTINGS, STORE
 from . import actions, dashboard, google_views, login, logins, schema
@@ -22,7 +24,6 @@ from .authstate import ensure_google_access
 from .flows import FlowStore
 from .guard import admin_guard
 from .jobs import JobBoard
-from .ports import mirror_port
 from .render import STATIC, environment, page, see_other
 from .sessions import SessionStore
 from .state import ADMIN, Admin
@@ -65,7 +66,7 @@ def setup_admin(app: web.Application) -> None:
             sessions=SessionStore(db, secure=settings.bridge.base_url.startswith("https://")),
             throttle=LoginThrottle(db, settings.admin),
             flows=FlowStore(db),
-            jobs=JobBoard(db, instance_name(settings), lambda: mirror_port(app)),
+            jobs=JobBoard(db, instance_name(settings), lambda: mirror_control(app)),
             access=access,
         )
         app[ADMIN] = admin

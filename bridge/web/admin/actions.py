@@ -8,9 +8,9 @@ import logging
 
 from aiohttp import web
 
+from ...mirror.control import JobKind, mirror_control
 from ..keys import STORE
 from .jobs import JobBusy
-from .ports import mirror_port
 from .render import see_other
 from .state import admin_of, require_session
 
@@ -21,14 +21,14 @@ NO_MIRROR = (
 )
 
 
-async def _start(request: web.Request, kind: str) -> web.StreamResponse:
+async def _start(request: web.Request, kind: JobKind) -> web.StreamResponse:
     admin = admin_of(request)
     session = require_session(request)
     form = await request.post()
     if kind == "repush" and form.get("confirm") != "yes":
         session.flash("error", "Re-Push was not confirmed, so nothing was sent.")
         return see_other("/admin#actions")
-    mirror = mirror_port(request.app)
+    mirror = mirror_control(request.app)
     if mirror is None:
         session.flash("error", NO_MIRROR)
         return see_other("/admin#actions")

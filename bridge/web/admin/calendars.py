@@ -14,9 +14,9 @@ from ...caldav.layout import own_path
 from ...caldav.radicale_config import htpasswd_path
 from ...config import Settings
 from ...google.client import calendar_link, public_ical_url
+from ...mirror.control import CalendarStatus, MirrorControl
 from ...store import EventStore
 from ..feeds import feed_url, webcal_url
-from .ports import CalendarMirrorStatus, MirrorControl
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +79,16 @@ def build_cards(
     cards = []
     for login in sorted(users):
         name = settings.calendar(login).name or users[login] or login
-        status = (mirror.calendar_status(login) if mirror else None) or CalendarMirrorStatus()
+        status = (mirror.calendar_status(login) if mirror else None) or CalendarStatus()
         google_name = settings.google.calendar_name.format(user=login, user_name=name)
-        link = status.calendar_link or (
-            calendar_link(settings.google.api_endpoint, status.calendar_id)
-            if status.calendar_id
+        link = status.html_link or (
+            calendar_link(settings.google.api_endpoint, status.google_id)
+            if status.google_id
             else ""
         )
         public = status.public_ical_url
-        if not public and status.calendar_id and settings.calendar(login).public:
-            public = public_ical_url(settings.google.api_endpoint, status.calendar_id)
+        if not public and status.google_id and settings.calendar(login).public:
+            public = public_ical_url(settings.google.api_endpoint, status.google_id)
         feed = feed_url(settings, store.feed_token(login))
         cards.append(
             CalendarCard(
@@ -96,15 +96,15 @@ def build_cards(
                 name=name,
                 google_name=google_name,
                 google_link=link,
-                shared_with=status.shared_with or configured_sharing(settings, login),
+                shared_with=status.acl or configured_sharing(settings, login),
                 public_ical_url=public,
                 caldav_url=caldav_url(settings, login),
                 feed_url=feed,
                 webcal_url=webcal_url(feed),
                 last_mirrored=ago(status.last_mirrored, now),
-                pending=status.pending,
+                pending=status.waiting,
                 last_error=status.last_error,
-                mirrored=bool(status.calendar_id),
+                mirrored=bool(status.google_id),
                 has_login=login in with_login,
             )
         )

@@ -7,10 +7,10 @@ import asyncio
 from aiohttp import web
 
 from ...google.oauth_flow import EXPIRY_DOC_URL, PERMISSIONS_URL, PUBLISHING_DOC_URL
+from ...mirror.control import mirror_control
 from ...store.lease import GOOGLE_WRITER, Leases
 from ..keys import STORE
 from .calendars import ago, build_cards
-from .ports import mirror_port
 from .render import page
 from .state import admin_of, require_session
 
@@ -20,7 +20,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     session = require_session(request)
     settings = admin.settings
     auth = await admin.access.state()
-    mirror = mirror_port(request.app)
+    mirror = mirror_control(request.app)
     cards = await asyncio.to_thread(build_cards, settings, request.app[STORE], mirror)
     job_id = request.rel_url.query.get("job", "")
     job = await admin.jobs.get(job_id) if job_id else await admin.jobs.latest()

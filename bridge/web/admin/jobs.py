@@ -17,15 +17,15 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ...errors import BridgeError
+from ...mirror.control import JobKind, JobState, MirrorControl, Progress
 from ...store.db import Connection, Database
-from .ports import MirrorControl, Progress
 
 logger = logging.getLogger(__name__)
 KEEP = 20
-LABELS = {"repush": "Re-Push Future Events", "reconcile": "Reconcile"}
+LABELS: dict[str, str] = {"repush": "Re-Push Future Events", "reconcile": "Reconcile"}
 HEARTBEAT_SECONDS = 1.0
 """How often a running job's progress (and that its instance lives) is written."""
 STALE_SECONDS = 60.0
@@ -39,9 +39,8 @@ _COLUMNS = "id, kind, state, queued, runner, heartbeat, done, total, note, finis
 @dataclass(slots=True)
 class Job:
     id: str
-    kind: str
-    state: str
-    """``queued``, ``running``, ``done`` or ``failed``."""
+    kind: JobKind
+    state: JobState
     started: float
     runner: str = ""
     heartbeat: float = 0.0
@@ -76,8 +75,8 @@ class Job:
 def _job(row: tuple[Any, ...], now: float) -> Job:
     job = Job(
         str(row[0]),
-        str(row[1]),
-        str(row[2]),
+        cast(JobKind, str(row[1])),
+        cast(JobState, str(row[2])),
         float(row[3]),
         str(row[4]),
         float(row[5]),
@@ -120,7 +119,7 @@ class JobBoard:
         live = [j for j in (_job(r, now) for r in rows) if j.finished is None]
         return live[0] if live else None
 
-    def _queue(self, kind: str) -> Job:
+    def _queue(self, kind: JobKind) -> Job:
         now = time.time()
         with self.db.transaction() as conn:
             busy = self._busy(conn, now)
@@ -191,7 +190,7 @@ class JobBoard:
 
     # ------------------------------------------------------------------ the page
 
-    async def start(self, kind: str) -> Job:
+    async def start(self, kind: JobKind) -> Job:
         """Queue a job; raises ``JobBusy`` while another is queued or running."""
         job = await asyncio.to_thread(self._queue, kind)
         logger.info("%s queued from the admin page", job.label)

@@ -16,6 +16,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import Literal, cast, get_args
 
 from aiohttp import web
 
@@ -34,6 +35,10 @@ def _hash(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
+FlashKind = Literal["ok", "error", "info"]
+FLASH_KINDS = frozenset(get_args(FlashKind))
+
+
 @dataclass(slots=True)
 class Session:
     """One browser's visit to the admin page. Mutable: flashes and the sign-in link live here;
@@ -44,7 +49,7 @@ class Session:
     created: float
     seen: float
     user: str = ""
-    flashes: list[tuple[str, str]] = field(default_factory=list)
+    flashes: list[tuple[FlashKind, str]] = field(default_factory=list)
     manual_url: str = ""
     """A sign-in link made by "Having trouble?", shown until used."""
     loaded: tuple[str, str] = ("", "")
@@ -54,11 +59,11 @@ class Session:
     def authenticated(self) -> bool:
         return bool(self.user)
 
-    def flash(self, kind: str, text: str) -> None:
-        """A message for the next page view (``kind``: ok, error, info)."""
+    def flash(self, kind: FlashKind, text: str) -> None:
+        """A message for the next page view."""
         self.flashes = [*self.flashes, (kind, text)][-MAX_FLASHES:]
 
-    def take_flashes(self) -> list[tuple[str, str]]:
+    def take_flashes(self) -> list[tuple[FlashKind, str]]:
         out, self.flashes = self.flashes, []
         return out
 
@@ -145,7 +150,7 @@ class SessionStore:
             float(created),
             float(seen),
             str(user),
-            [(str(k), str(t)) for k, t in json.loads(flashes)],
+            [(cast(FlashKind, k), str(t)) for k, t in json.loads(flashes) if k in FLASH_KINDS],
             str(url),
         )
         session.loaded = (str(flashes), str(url))
