@@ -201,7 +201,12 @@ class CalDAVSettings:
     enabled: bool = opt(True, "Serve CalDAV (Radicale with the iPoint storage plugin).", to_bool)
     host: str = opt("127.0.0.1", "Address the CalDAV server listens on.")
     port: int = opt(5232, "Port of the CalDAV server.", to_int(0, 65535))
-    base_url: str = opt("", "Public URL of the CalDAV server; empty: http://host:port.")
+    base_url: str = opt(
+        "",
+        "Public URL of the CalDAV server, shown on the admin page; empty: http://host:port. "
+        "Behind a proxy, e.g. https://calendar.example.com/caldav (the proxy sends the path "
+        "as X-Script-Name; see docs/deploy.md).",
+    )
     htpasswd: str = opt(
         "users.htpasswd",
         "Radicale htpasswd file (bcrypt) of technicians' logins, relative to data_dir.",

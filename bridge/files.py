@@ -24,6 +24,14 @@ def write_private(path: Path, text: str) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o600)
+        if os.geteuid() == 0:
+            # root editing a service's file (``sudo ipoint-bridge users add``): the file stays
+            # the service's, or the service could no longer read it.
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                st = os.stat(path.parent)
+            os.chown(tmp, st.st_uid, st.st_gid)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

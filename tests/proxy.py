@@ -234,3 +234,61 @@ class ServeProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+CADDY = shutil.which("caddy") or "/usr/bin/caddy"
+CADDYFILE = ROOT / "deploy" / "caddy" / "Caddyfile"
+
+
+class Caddy:
+    """Debian's Caddy running the shipped Caddyfile on ``https://127.0.0.1:PORT``, with its own
+    local certificate authority (``tls internal``) kept in ``folder``; ``cafile`` is its root."""
+
+    def __init__(self, folder: Path, *, web: str, caldav: str) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"https://127.0.0.1:{self.port}"
+        site = CADDYFILE.read_text()
+        site = site.replace("calendar.example.com {", f"{self.url} {{", 1)
+        site = site.replace("reverse_proxy 127.0.0.1:5232", f"reverse_proxy {caldav}")
+        site = site.replace("reverse_proxy 127.0.0.1:8080", f"reverse_proxy {web}")
+        options = "{\n\tadmin off\n\tskip_install_trust\n\tauto_https disable_redirects\n}\n"
+        self.conf = folder / "Caddyfile"
+        self.conf.write_text(options + site)
+        self.cafile = folder / "data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
+        self._env = {
+            **os.environ,
+            "HOME": str(folder),
+            "XDG_DATA_HOME": str(folder / "data"),
+            "XDG_CONFIG_HOME": str(folder / "config"),
+        }
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Self:
+        args = [CADDY, "run", "--config", str(self.conf), "--adapter", "caddyfile"]
+        self.log = self.folder / "caddy.log"
+        with self.log.open("wb") as log:
+            self._proc = subprocess.Popen(args, stdout=log, stderr=log, env=self._env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise AssertionError("caddy exited: " + self.log.read_text(errors="replace"))
+            if self.cafile.exists():
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                    return self
+                except OSError:
+                    pass
+            time.sleep(0.1)
+        self.__exit__()
+        raise AssertionError("caddy did not listen within 30 s")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(5)

@@ -160,3 +160,45 @@ def run_cli(
         timeout=timeout,
         env=env,
     )
+
+
+def run_in_pty(
+    argv: list[str], env: Mapping[str, str], answers: tuple[str, ...] = (), timeout: float = 120
+) -> tuple[int, str]:
+    """Run ``argv`` on a real terminal (a pty, 100 columns): each of ``answers`` is typed when
+    the program's output since the last answer ends with a prompt (``:``). Returns the exit
+    code and everything the terminal showed."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execvpe(argv[0], argv, dict(env))
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    out = b""
+    answered_up_to = 0
+    pending = list(answers)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+        if pending and out[answered_up_to:].rstrip().endswith(b":"):
+            os.write(fd, pending.pop(0).encode() + b"\n")
+            answered_up_to = len(out)
+    else:
+        os.kill(pid, 9)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")

@@ -3,7 +3,7 @@
 Radicale re-reads the file when its size or modification time changes (``htpasswd_cache``), and
 the bridge's auth module (``auth``) forgets cached logins then, so a login added, changed or
 removed while the server runs counts at once. Changes are read-modify-write under an exclusive
-lock on a side file, so the CLI and the admin page (or two instances) never lose each other's.
+lock on the file's folder, so the CLI and the admin page (or two instances) never lose each other's.
 """
 
 from __future__ import annotations
@@ -37,8 +37,10 @@ MAX_PASSWORD_BYTES = 72
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
+    # The lock is on the folder itself: no lock file whose owner could shut the other side out
+    # (root running ``users`` beside the service).
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

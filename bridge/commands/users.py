@@ -89,24 +89,27 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_add(args: argparse.Namespace) -> int:
+def _change(args: argparse.Namespace, *, new: bool) -> int:
     settings = load_settings(args)
     login = _login(args.login)
-    if htpasswd.has_login(htpasswd_path(settings), login):
-        raise ConfigError(f"{login} already has a CalDAV login; use 'users passwd {login}'")
+    if htpasswd.has_login(htpasswd_path(settings), login) == new:
+        if new:
+            raise ConfigError(f"{login} already has a CalDAV login; use 'users passwd {login}'")
+        raise ConfigError(f"{login} has no CalDAV login; use 'users add {login}'")
     _set(settings, login, args)
-    print(f"{login}: CalDAV login added")
+    if new:
+        print(f"{login}: CalDAV login added")
+    else:
+        print(f"{login}: CalDAV password changed; the old one no longer works")
     return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    return _change(args, new=True)
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:
-    settings = load_settings(args)
-    login = _login(args.login)
-    if not htpasswd.has_login(htpasswd_path(settings), login):
-        raise ConfigError(f"{login} has no CalDAV login; use 'users add {login}'")
-    _set(settings, login, args)
-    print(f"{login}: CalDAV password changed; the old one no longer works")
-    return 0
+    return _change(args, new=False)
 
 
 def cmd_remove(args: argparse.Namespace) -> int:

@@ -5,15 +5,14 @@ removed login stops at once; bad logins are refused."""
 from __future__ import annotations
 
 import os
-import pty
-import select
 import subprocess
-import time
 from pathlib import Path
+
+import pytest
 
 from bridge.caldav import set_password
 from tests.caldav.conftest import PASSWORD, Server, auth, serving
-from tests.support import CLI, ROOT, http, run_cli
+from tests.support import CLI, ROOT, http, run_cli, run_in_pty
 
 PROPFIND = {"Depth": "0"}
 
@@ -102,33 +101,7 @@ def test_password_is_asked_twice_on_a_terminal(tmp_path: Path) -> None:
         def typed(*answers: str) -> tuple[int, str]:
             env = {**os.environ, "PYTHONPATH": str(ROOT), "TZ": "UTC"}
             argv = [*CLI, "-c", str(server.settings.path), "users", "passwd", "chris"]
-            pid, fd = pty.fork()
-            if pid == 0:  # pragma: no cover - the child
-                os.execvpe(argv[0], argv, env)
-            out = b""
-            answered_up_to = 0
-            pending = list(answers)
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                ready, _, _ = select.select([fd], [], [], 1)
-                if not ready:
-                    continue
-                try:
-                    chunk = os.read(fd, 1024)
-                except OSError:  # EIO: the child closed the terminal
-                    break
-                if not chunk:
-                    break
-                out += chunk
-                fresh = out[answered_up_to:]
-                if pending and fresh.rstrip().endswith(b":"):
-                    os.write(fd, pending.pop(0).encode() + b"\n")
-                    answered_up_to = len(out)
-            else:
-                os.kill(pid, 9)
-            _, code = os.waitpid(pid, 0)
-            os.close(fd)
-            return os.waitstatus_to_exitcode(code), out.decode(errors="replace")
+            return run_in_pty(argv, env, answers)
 
         code, text = typed("first-try", "second-try")
         assert code == 2 and "differ" in text, text
@@ -137,3 +110,13 @@ def test_password_is_asked_twice_on_a_terminal(tmp_path: Path) -> None:
         assert code == 0, text
         assert "typed-twice" not in text  # getpass does not echo
         assert status(server, "chris", "typed-twice") == 207
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can hand a file to another user")
+def test_root_editing_keeps_the_service_owner(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "users.htpasswd"
+    set_password(path, "chris", PASSWORD, rounds=4)
+    os.chown(path, 65534, 65534)  # the service user's file, as systemd's StateDirectory makes it
+    set_password(path, "dana", PASSWORD, rounds=4)  # `sudo ipoint-bridge users add dana`
+    st = path.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (65534, 65534, 0o600)

@@ -3,21 +3,15 @@ plain line every few seconds otherwise, and a last line with count, time and rat
 
 from __future__ import annotations
 
-import fcntl
 import io
 import json
 import os
-import pty
 import re
-import select
-import struct
 import subprocess
-import termios
-import time
 from pathlib import Path
 
 from bridge.progress import Progress
-from tests.support import CLI, ROOT, write_config
+from tests.support import CLI, ROOT, run_in_pty, write_config
 
 
 def big_export(folder: Path, n: int) -> Path:
@@ -71,27 +65,8 @@ def test_import_on_a_terminal_draws_a_bar(tmp_path: Path) -> None:
     export = big_export(tmp_path, 3000)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100"}
     argv = [*CLI, "-c", str(config), "import", str(export)]
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.execvpe(argv[0], argv, env)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    out = b""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 1)
-        if not ready:
-            continue
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        out += chunk
-    _, code = os.waitpid(pid, 0)
-    os.close(fd)
-    text = out.decode(errors="replace")
-    assert os.waitstatus_to_exitcode(code) == 0, text
+    code, text = run_in_pty(argv, env)
+    assert code == 0, text
     # tqdm's bar, redrawn in place with carriage returns: percentage, bar, counts and rate.
     assert "\r" in text
     assert re.search(r"import: writing:\s+\d+%\|.*\| \d+/3000 \[", text), text

@@ -1,6 +1,5 @@
-"""Long mirror commands show progress on standard error: plain lines when not on a terminal
-(``sync --once``, ``repush``, ``reconcile``). The terminal bar:
-tests/foundation/test_progress.py."""
+"""Long mirror commands (``sync --once``, ``repush``, ``reconcile``) show progress on standard
+error: plain lines when not on a terminal. The terminal bar: tests/foundation/test_progress.py."""
 
 from __future__ import annotations
 
