@@ -78,6 +78,11 @@ class BridgeSettings:
     log_level: str = opt(
         "info", "debug, info, warning or error.", to_choice("debug", "info", "warning", "error")
     )
+    instance_name: str = opt(
+        "",
+        "Name of this instance when several share one store (shown on the admin page as the "
+        "one writing to Google); empty: hostname:pid.",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +329,12 @@ class MirrorSettings:
     reconcile_hours: float = opt(
         24.0, "How often the mirror lists Google to repair hand edits.", to_float(0.0, 720)
     )
+    lease_seconds: float = opt(
+        20.0,
+        "Only one instance writes to Google, the holder of a lease in the store, renewed every "
+        "quarter of this; when its holder dies another takes over within about 1.25 times this.",
+        to_float(2.0, 600),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +344,30 @@ class AdminSettings:
         "",
         "bcrypt hash of the admin password ('ipoint-bridge "
         "hash-password'). Empty disables the admin page.",
+    )
+    login_attempts: int = opt(
+        5,
+        "Sign-in attempts one client address may make per login_window_seconds; an attempt is "
+        "counted before the password is checked, and a right password clears the count.",
+        to_int(1, 1000),
+    )
+    login_window_seconds: float = opt(
+        900.0, "The window over which sign-in attempts are counted.", to_float(1, 86400)
+    )
+    login_slowdown_after: int = opt(
+        50,
+        "Failed sign-ins from all addresses together in the window after which every attempt "
+        "is slowed down (login_slowdown_seconds each) instead of anyone being locked out.",
+        to_int(1, 1_000_000),
+    )
+    login_slowdown_seconds: float = opt(
+        2.0, "The pause each sign-in attempt waits once slowed down.", to_float(0, 60)
+    )
+    login_checks_in_flight: int = opt(
+        2,
+        "Password checks (bcrypt, about 0.3 s of CPU each) one instance runs at once, and "
+        "sign-in attempts one client address may have in flight (1 of them at most).",
+        to_int(1, 64),
     )
 
 

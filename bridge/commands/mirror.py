@@ -11,6 +11,11 @@
 The iPoint calendars are read from the bridge's CalDAV server with ``[caldav] service_user``;
 when no server answers at ``[caldav] host:port`` the command starts one on a loopback port for
 its own run.
+
+Only one process writes to Google: these commands take the store's Google writer lease
+(``mirror.writer``) and refuse, naming the holder, while a ``serve`` mirror holds it. Long runs
+show their progress (``bridge.progress``): a bar on a terminal, a line every few seconds
+otherwise.
 """
 
 from __future__ import annotations
@@ -31,11 +36,13 @@ from ..errors import ConfigError
 from ..mirror.engine import Health, Mirror
 from ..mirror.mirror_pass import mirror_pass
 from ..mirror.reconcile import reconcile
-from ..mirror.service import MirrorService, local_caldav_url
+from ..mirror.service import MirrorService
 from ..mirror.sources import Target
+from ..mirror.writer import GoogleWriter
 from ..progress import Progress
-from ..runtime import open_store
+from ..runtime import instance_name, local_caldav_url, open_store
 from ..store import EventStore
+from ..store.lease import Leases
 from .core import load_settings
 
 Job = Callable[[Mirror], None]
@@ -76,67 +83,90 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+class _Sending:
+    """The progress of the changes a command sends to Google: started once the pass's job has
+    queued them, advanced by Google's calls as they are made (the queue itself is only read
+    on the mirror's thread, between rounds)."""
+
+    def __init__(self, mirror: Mirror, label: str) -> None:
+        self.mirror = mirror
+        self.label = label
+        self.progress: Progress | None = None
+        self._watch: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        queued = (await self.mirror.run(self.mirror.health)).pending
+        self.progress = Progress(self.label, queued, unit="changes")
+        self._watch = asyncio.create_task(self._follow(self.progress))
+
+    async def _follow(self, progress: Progress) -> None:
+        start = self.mirror.counter.total()
+        while True:
+            progress.update(min(self.mirror.counter.total() - start, progress.total or 0))
+            await asyncio.sleep(0.25)
+
+    async def close(self, health: Health | None) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        if self.progress is not None:
+            left = health.pending if health is not None else 0
+            self.progress.update(max(0, (self.progress.total or 0) - left))
+            self.progress.close(f"{left} still queued" if left else "")
+
+
 def _converge(
     args: argparse.Namespace, label: str, job: Job | None = None, allow_empty: bool = False
 ) -> int:
     """One pass to convergence (``mirror_pass`` with a deadline of ``--timeout``), ``job`` run
-    on the mirror's worker before the push; exit 0 when Google equals the sources. The sending
-    shows its progress as ``label``: the queue after the job is the total, Google's calls as
-    they are made stand for the changes sent (the queue itself is read only between rounds)."""
+    on the mirror's worker before the push, holding the Google writer's lease; the sending
+    shows its progress under ``label``; exit 0 when Google equals the sources."""
     settings = _settings(args)
     store = open_store(settings)
-    progress: Progress | None = None
     try:
         with caldav_for(settings, store) as url:
             mirror = Mirror(settings, store.db, users=store.users, caldav_base=url)
+            # The same lease as serve's mirror: refuse rather than write beside it.
+            writer = GoogleWriter(
+                Leases(store.db, seconds=settings.mirror.lease_seconds),
+                instance_name(settings),
+                mirror.status,
+                on_lost=mirror.close,
+            )
+            sending = _Sending(mirror, label)
 
-            async def watch(progress: Progress) -> None:
-                start = mirror.counter.total()
-                while True:
-                    progress.update(min(mirror.counter.total() - start, progress.total or 0))
-                    await asyncio.sleep(0.25)
-
-            async def before_push(targets: list[Target]) -> None:
-                nonlocal progress
+            async def run_job(targets: list[Target]) -> None:
                 if job is not None:
                     await mirror.run(job, mirror)
-                queued = (await mirror.run(mirror.health)).pending
-                progress = Progress(label, queued, unit="changes")
+                await sending.start()
 
             async def main() -> Health:
                 timeout = aiohttp.ClientTimeout(total=120, sock_connect=10)
-                async with aiohttp.ClientSession(timeout=timeout) as session:
-                    watcher: asyncio.Task[None] | None = None
-
-                    async def job_then_watch(targets: list[Target]) -> None:
-                        nonlocal watcher
-                        await before_push(targets)
-                        assert progress is not None
-                        watcher = asyncio.create_task(watch(progress))
-
-                    try:
+                writer.start()
+                health: Health | None = None
+                try:
+                    async with aiohttp.ClientSession(timeout=timeout) as session:
                         report = await mirror_pass(
                             mirror,
                             session,
-                            job=job_then_watch,
+                            job=run_job,
                             allow_empty=allow_empty,
                             converge_by=time.time() + float(args.timeout),
                         )
-                    finally:
-                        if watcher is not None:
-                            watcher.cancel()
-                    return report.health
+                        health = report.health
+                        return health
+                finally:
+                    await sending.close(health)
+                    await writer.stop()
 
             try:
+                writer.take_now(lambda text: print(text, file=sys.stderr, flush=True))
                 health = asyncio.run(main())
             finally:
                 mirror.shutdown()
     finally:
         store.close()
-    if progress is not None:
-        left = health.pending
-        progress.update(max(0, (progress.total or 0) - left))
-        progress.close(f"{left} still queued" if left else "")
     calls = mirror.counter.total()
     if health.converged:
         print(f"in step with Google ({calls} Google calls)")
@@ -197,7 +227,7 @@ def _reconcile(mirror: Mirror) -> None:
                 listing.set_total(total)
             listing.update(done)
 
-        found = reconcile(mirror, progress=step)
+        found = reconcile(mirror, step)
     print(
         f"{found.calendars} calendars listed: {found.edited} edited and "
         f"{found.missing} deleted by hand, {found.removed} added by hand, "

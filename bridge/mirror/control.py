@@ -115,6 +115,11 @@ class MirrorControl(Protocol):
 
     def metrics(self) -> MirrorMetrics: ...
 
+    def writes_to_google(self) -> bool:
+        """Whether this instance is the one writing to Google (holds the mirror's lease): the
+        one that runs the jobs queued from any instance's admin page."""
+        ...
+
 
 MIRROR_CONTROL: web.AppKey[MirrorControl] = web.AppKey("mirror_control", MirrorControl)
 

@@ -23,7 +23,9 @@ from ..config import Settings
 from ..errors import BridgeError
 from ..google.client import Tuning, calendar_link
 from ..google.credentials import load_credentials
+from ..runtime import instance_name, local_caldav_url
 from ..store import EventStore
+from ..store.lease import LeaseLost, Leases
 from .control import (
     CalendarStatus,
     JobKind,
@@ -39,6 +41,7 @@ from .google_session import CredentialsLoader
 from .mirror_pass import mirror_pass
 from .reconcile import reconcile
 from .sources import USER_PREFIX, Target
+from .writer import GoogleWriter
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,15 +71,6 @@ def _acl_lines(rules: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def local_caldav_url(settings: Settings) -> str:
-    """Where this host reaches the bridge's CalDAV server (a wildcard bind means loopback)."""
-    host = settings.caldav.host
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{settings.caldav.port}"
-
-
 class MirrorService:
     """The running mirror: the loop, its status, its jobs, its counters."""
 
@@ -88,6 +82,7 @@ class MirrorService:
         caldav_base: str | None = None,
         tuning: Tuning = DEFAULT_TUNING,
         credentials: CredentialsLoader = load_credentials,
+        instance: str | None = None,
     ) -> None:
         self.settings = settings
         self.mirror = Mirror(
@@ -97,6 +92,13 @@ class MirrorService:
             caldav_base=caldav_base or local_caldav_url(settings),
             tuning=tuning,
             credentials=credentials,
+        )
+        self.writer = GoogleWriter(
+            Leases(store.db, seconds=settings.mirror.lease_seconds),
+            instance or instance_name(settings),
+            self.mirror.status,
+            on_gained=self.wake,
+            on_lost=self._lost,
         )
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -114,6 +116,7 @@ class MirrorService:
     async def start(self) -> None:
         await self.mirror.run(self._refresh_status)
         if self.settings.google.enabled:
+            self.writer.start()
             self._task = asyncio.create_task(self._run(), name="google-mirror")
 
     async def stop(self) -> None:
@@ -123,6 +126,7 @@ class MirrorService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self.writer.stop()
         for job in [*self._jobs, *([self._job] if self._job else [])]:
             if not job.done.done():
                 job.done.set_exception(BridgeError("the mirror stopped before the job finished"))
@@ -138,14 +142,23 @@ class MirrorService:
         async with aiohttp.ClientSession(timeout=timeout) as session:
             while True:
                 started = time.time()
+                rest = interval
                 try:
-                    await self._pass(session)
+                    if self.writer.holds:
+                        await self._pass(session)
+                    else:
+                        # Another instance writes to Google: show what it achieved, and wait
+                        # to take over (``GoogleWriter`` wakes this loop when we do).
+                        await self.mirror.run(self._refresh_status)
+                        rest = self.writer.every
                 except asyncio.CancelledError:
                     raise
+                except LeaseLost as exc:
+                    logger.warning("mirror pass stopped: %s", exc)
                 except Exception:
                     logger.exception("mirror pass failed; trying again in %.0fs", interval)
                 self._wake.clear()
-                rest = max(0.0, interval - (time.time() - started))
+                rest = max(0.0, rest - (time.time() - started))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), rest)
 
@@ -308,6 +321,21 @@ class MirrorService:
             if cal.login == login:
                 return cal
         return None
+
+    def writes_to_google(self) -> bool:
+        """Whether this instance's mirror is the one writing to Google (``MirrorControl``)."""
+        return self._task is not None and self.writer.holds
+
+    def _lost(self) -> None:
+        """Another instance took the Google writer's lease: stop writing, fail our jobs (the
+        admin presses again; the new writer runs it)."""
+        self.mirror.close()
+        for job in [*self._jobs, *([self._job] if self._job else [])]:
+            if not job.done.done():
+                job.done.set_exception(
+                    BridgeError("another instance took over writing to Google; start it again")
+                )
+        self._jobs, self._job = [], None
 
     def _calls(self) -> dict[str, int]:
         """Google calls by outcome (HTTP requests and give-ups are bookkeeping, not calls)."""

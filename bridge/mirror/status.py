@@ -3,13 +3,18 @@
 Writes that follow a Google call happen right after it, one transaction per batch, so a kill
 at any moment loses at most the knowledge of calls whose answers were not yet recorded; those
 calls are safe to repeat (deterministic ids turn a repeated insert into a 409, then an update).
+
+Every write transaction first runs ``fence`` (set by ``writer.GoogleWriter``): when another
+instance has taken the Google writer's lease over, it raises ``LeaseLost`` and the transaction
+is rolled back, so a stale writer never overwrites what the new one relies on.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -143,7 +148,16 @@ class StatusDB:
     def __init__(self, db: Database, *, clock: Any = time.time) -> None:
         self.db = db
         self._clock = clock
+        self.fence: Callable[[Connection], None] | None = None
+        """Called first in every write transaction; raises to refuse the write."""
         db.migrate(schema.COMPONENT, schema.STEPS)
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.db.transaction() as conn:
+            if self.fence is not None:
+                self.fence(conn)
+            yield conn
 
     # ------------------------------------------------------------------ calendars
 
@@ -158,7 +172,7 @@ class StatusDB:
         return CalendarRow(*rows[0]) if rows else None
 
     def set_calendar(self, key: str, **fields: Any) -> None:
-        with self.db.transaction() as conn:
+        with self._write() as conn:
             self._set_calendar(conn, key, fields)
 
     @staticmethod
@@ -177,7 +191,7 @@ class StatusDB:
 
     def reset_calendar(self, key: str) -> None:
         """The Google calendar vanished: forget it and everything it held."""
-        with self.db.transaction() as conn:
+        with self._write() as conn:
             conn.execute(
                 "UPDATE mirror_calendars SET google_id = NULL, acl_hash = NULL, acl = NULL, "
                 "public_url = NULL WHERE key = ?",
@@ -241,7 +255,7 @@ class StatusDB:
         (``sync_token``/``ctag``/``etag``), all in one transaction, so a crash never stores a
         position without the changes that led to it."""
         now = self._clock()
-        with self.db.transaction() as conn:
+        with self._write() as conn:
             for w in plan.writes:
                 conn.execute(
                     "INSERT INTO mirror_events (cal_key, gid, href, series, want, body, "
@@ -316,7 +330,7 @@ class StatusDB:
         """Write what a batch of Google answers taught, in one transaction."""
         if not updates:
             return
-        with self.db.transaction() as conn:
+        with self._write() as conn:
             for u in updates:
                 if u.forget:
                     conn.execute(
@@ -352,7 +366,7 @@ class StatusDB:
             where.append("end_ts >= ?")
             params.append(int(ending_after))
         cond = " AND ".join(where)
-        with self.db.transaction() as conn:
+        with self._write() as conn:
             count = conn.execute(f"SELECT COUNT(*) FROM mirror_events WHERE {cond}", params)
             conn.execute(
                 "UPDATE mirror_events SET done_hash = NULL, dirty = 1, failed_hash = NULL, "
@@ -363,7 +377,7 @@ class StatusDB:
 
     def mark(self, key: str, gids: Collection[str], *, remote: Remote | None = None) -> None:
         """Mark rows dirty (reconcile found them edited or deleted by hand)."""
-        with self.db.transaction() as conn:
+        with self._write() as conn:
             for chunk in _chunks(sorted(gids)):
                 marks = ",".join("?" * len(chunk))
                 conn.execute(
@@ -376,7 +390,7 @@ class StatusDB:
         """Instances edited by hand in Google that the source does not override: (gid, series,
         href) rows that put them back to the series' content."""
         now = self._clock()
-        with self.db.transaction() as conn:
+        with self._write() as conn:
             conn.executemany(
                 "INSERT INTO mirror_events (cal_key, gid, href, series, want, body, want_hash, "
                 "end_ts, remote, dirty, changed_at) VALUES (?, ?, ?, ?, 'revert', NULL, "
@@ -441,7 +455,7 @@ class StatusDB:
         )
 
     def set_account(self, row: AccountRow) -> None:
-        with self.db.transaction() as conn:
+        with self._write() as conn:
             conn.execute(
                 "INSERT INTO mirror_accounts (account, paused_until, auth_state, reason, "
                 "signature, updated) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account) DO UPDATE "

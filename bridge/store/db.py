@@ -245,23 +245,33 @@ def step_sql(step: Step, dialect: Dialect) -> str:
 
 
 def migrate(db: Database, component: str, steps: Sequence[Step]) -> None:
-    """Versioned, idempotent schema migration for one component, each step in its own
-    transaction so a crash mid-way resumes at the right step."""
-    with db.transaction() as conn:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_versions "
-            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-        )
-    with db.snapshot() as conn:
-        rows = conn.execute("SELECT version FROM schema_versions WHERE component = ?", (component,))
-    current = int(rows[0][0]) if rows else 0
-    if current > len(steps):
-        raise StoreError(
-            f"database schema of {component!r} is version {current}, newer than this "
-            f"program knows ({len(steps)}): upgrade ipoint-bridge"
-        )
-    for version in range(current + 1, len(steps) + 1):
+    """Versioned, idempotent schema migration for one component, safe when several processes
+    start at once.
+
+    Each step runs in its own write transaction, and the version is read inside it: a write
+    transaction holds the database's one writer lock (SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's
+    advisory lock, both across processes), so when several processes start together one applies
+    a step while the others wait on the lock and then find it done. A crash mid-way resumes at
+    the right step.
+    """
+    while True:
         with db.transaction() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_versions "
+                "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            )
+            rows = conn.execute(
+                "SELECT version FROM schema_versions WHERE component = ?", (component,)
+            )
+            current = int(rows[0][0]) if rows else 0
+            if current > len(steps):
+                raise StoreError(
+                    f"database schema of {component!r} is version {current}, newer than this "
+                    f"program knows ({len(steps)}): upgrade ipoint-bridge"
+                )
+            if current == len(steps):
+                return
+            version = current + 1
             for statement in step_sql(steps[version - 1], db.dialect).split(";\n"):
                 if statement.strip():
                     conn.execute(statement)

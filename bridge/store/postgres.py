@@ -4,6 +4,7 @@ The store's SQL is shared with SQLite; this adapter rewrites ``?`` placeholders,
 thread its own connection (Radicale's threads and the web server's workers), serialises writers
 with a transaction-scoped advisory lock (the store reads, then writes, inside one transaction,
 as it does under SQLite's single-writer lock) and runs reads in REPEATABLE READ snapshots.
+The same lock makes migrations safe when several processes start at once (``db.migrate``).
 """
 
 from __future__ import annotations

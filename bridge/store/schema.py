@@ -66,4 +66,15 @@ CREATE TABLE change_log (
     at DOUBLE PRECISION NOT NULL
 )"""
 
-STEPS: tuple[Step, ...] = ({d: _V1.format(identity=i) for d, i in _IDENTITY.items()},)
+# Leases (``lease.py``): one holder at a time for a named job, with a fencing token.
+_V2 = """
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    token BIGINT NOT NULL,
+    expires DOUBLE PRECISION NOT NULL,
+    acquired DOUBLE PRECISION NOT NULL
+)"""
+
+STEPS: tuple[Step, ...] = ({d: _V1.format(identity=i) for d, i in _IDENTITY.items()}, _V2)

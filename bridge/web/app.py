@@ -3,6 +3,7 @@ up by its own module, and the Google mirror daemon as a background task (``mirro
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -11,14 +12,16 @@ from aiohttp import web
 from ..config import Settings
 from ..mirror.control import MIRROR_CONTROL
 from ..mirror.service import MIRROR, MirrorService
-from ..runtime import open_store
+from ..runtime import instance_name, open_store
 from ..store import EventStore
+from ..store.lease import GOOGLE_WRITER, Leases
 from .admin import setup_admin
 from .api import setup_api
 from .feeds import setup_feeds
 from .filemaker import setup_filemaker
 from .health import setup_health
 from .keys import SETTINGS, STORE
+from .readiness import Verdict, readiness
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +49,23 @@ def create_app(
     setup_filemaker(app)
     if mirror and settings.google.enabled:
         app.cleanup_ctx.append(mirror_ctx)
+        _add_writer_check(app, settings)
     return app
+
+
+def _add_writer_check(app: web.Application, settings: Settings) -> None:
+    """``/readyz`` names the instance writing to Google; informational: an instance waiting
+    to take over is as ready as the writer."""
+    me = instance_name(settings)
+
+    async def writer() -> Verdict:
+        leases = Leases(app[STORE].db, seconds=settings.mirror.lease_seconds)
+        lease = await asyncio.to_thread(leases.current, GOOGLE_WRITER)
+        if lease is None or not lease.live:
+            return Verdict(False, "nobody")
+        return Verdict(True, lease.holder + (" (this instance)" if lease.holder == me else ""))
+
+    readiness(app).add("google_writer", writer, required=False)
 
 
 async def mirror_ctx(app: web.Application) -> AsyncIterator[None]:

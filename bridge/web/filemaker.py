@@ -24,6 +24,7 @@ from aiohttp import web
 from ..filemaker.service import SourceRunner
 from ..filemaker.sources import build_runners
 from .keys import SETTINGS, STORE
+from .readiness import Readiness, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -132,20 +133,22 @@ async def webhook(request: web.Request) -> web.Response:
     return web.json_response({"source": name, "read": "now", "keys": len(keys)}, status=202)
 
 
-def readiness(app: web.Application) -> dict[str, str]:
-    """One ``/readyz`` check per source, in plain words. They do not make the bridge unready:
-    it keeps serving what it has while FileMaker is away, and a failing probe would take it
-    out of service for exactly that."""
-    checks: dict[str, str] = {}
-    for name, runner in runners(app).items():
-        status = runner.status
-        if status.last_error:
-            checks[f"filemaker:{name}"] = status.last_error
-        elif status.last_success is None:
-            checks[f"filemaker:{name}"] = "starting"
-        else:
-            checks[f"filemaker:{name}"] = "ok"
-    return checks
+def add_readiness(app: web.Application, registry: Readiness) -> None:
+    """One ``/readyz`` part per source, in plain words. They do not make the bridge unready
+    (``required=False``): it keeps serving what it has while FileMaker is away, and a failing
+    probe would take it out of service for exactly that."""
+    for name in app[SETTINGS].filemaker:
+
+        async def check(name: str = name) -> Verdict:
+            runner = runners(app).get(name)
+            status = runner.status if runner is not None else None
+            if status is None or (status.last_success is None and not status.last_error):
+                return Verdict(False, "starting")
+            if status.last_error:
+                return Verdict(False, status.last_error)
+            return Verdict(True, "ok")
+
+        registry.add(f"filemaker:{name}", check, required=False)
 
 
 def metric_samples(app: web.Application) -> list[tuple[str, str, str, list[Any]]]:

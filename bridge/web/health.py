@@ -1,9 +1,11 @@
 """Probes and metrics for whoever runs the bridge: ``/healthz``, ``/readyz``, ``/metrics``.
 
 - ``/healthz``: the process answers (liveness); never touches the database or Google.
-- ``/readyz``: the database answers and, with the mirror on, Google accepts the sign-in. The
-  Google answer is the admin page's cached check (one token refresh per few minutes at most), so
-  a probe every few seconds costs Google nothing.
+- ``/readyz``: every part this instance runs, each named in the JSON answer (``readiness.py``,
+  a registry other parts add their checks to): the store answers, the CalDAV server answers
+  HTTP, and with the mirror on Google accepts the sign-in. The Google answer is the admin
+  page's cached check (one token refresh per few minutes at most), so a probe every few seconds
+  costs Google nothing.
 - ``/metrics``: Prometheus text format 0.0.4, written here (a handful of lines needs no
   client library): records ingested, Google calls by outcome, queue depth, mirror lag.
 """
@@ -13,19 +15,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
+import aiohttp
 from aiohttp import web
 
 from ..mirror.control import mirror_control
+from ..runtime import local_caldav_url
 from ..store import EventStore
 from .admin.authstate import GOOGLE_ACCESS, ensure_google_access
-from .filemaker import metric_samples, readiness
+from .filemaker import add_readiness, metric_samples
 from .keys import SETTINGS, STORE
+from .readiness import CHECK_TIMEOUT, Readiness, Verdict, readiness, readyz
 
 logger = logging.getLogger(__name__)
-DB_TIMEOUT = 5.0
+DB_TIMEOUT = CHECK_TIMEOUT
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -49,28 +54,6 @@ async def store_figures(store: EventStore) -> StoreFigures:
 
 async def healthz(request: web.Request) -> web.Response:
     return web.Response(text="ok\n")
-
-
-async def readyz(request: web.Request) -> web.Response:
-    checks: dict[str, str] = {}
-    ready = True
-    try:
-        await store_figures(request.app[STORE])
-        checks["database"] = "ok"
-    except Exception as exc:  # any failure means not ready; the reason goes to the answer
-        logger.warning("readiness: database check failed: %s", type(exc).__name__)
-        checks["database"] = f"unreachable ({type(exc).__name__})"
-        ready = False
-    settings = request.app[SETTINGS]
-    access = request.app[GOOGLE_ACCESS]
-    if settings.google.enabled:
-        state = await access.state()
-        checks["google"] = state.kind
-        ready = ready and state.ok
-    else:
-        checks["google"] = "disabled"
-    checks.update(readiness(request.app))  # reported, not gating: see web/filemaker.py
-    return web.json_response({"ready": ready, "checks": checks}, status=200 if ready else 503)
 
 
 def _escape(value: str) -> str:
@@ -158,8 +141,47 @@ async def metrics(request: web.Request) -> web.Response:
     )
 
 
+def _add_checks(app: web.Application, registry: Readiness) -> None:
+    settings = app[SETTINGS]
+
+    async def store() -> Verdict:
+        await store_figures(app[STORE])
+        return Verdict(True, "ok")
+
+    registry.add("store", store)
+    if settings.caldav.enabled:
+        http: dict[str, aiohttp.ClientSession] = {}
+
+        async def http_ctx(app: web.Application) -> AsyncIterator[None]:
+            timeout = aiohttp.ClientTimeout(total=CHECK_TIMEOUT)
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                http["session"] = session
+                yield
+
+        app.cleanup_ctx.append(http_ctx)
+
+        async def caldav() -> Verdict:
+            # Any HTTP answer below 500 means Radicale's threads are serving requests.
+            url = local_caldav_url(settings) + "/"
+            async with http["session"].options(url) as reply:
+                return Verdict(reply.status < 500, f"HTTP {reply.status}")
+
+        registry.add("caldav", caldav)
+    access = app[GOOGLE_ACCESS]
+
+    async def google() -> Verdict:
+        if not settings.google.enabled:
+            return Verdict(True, "disabled")
+        state = await access.state()
+        return Verdict(state.ok, state.kind)
+
+    registry.add("google", google)
+    add_readiness(app, registry)
+
+
 def setup_health(app: web.Application) -> None:
     ensure_google_access(app)
+    _add_checks(app, readiness(app))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

@@ -5,6 +5,8 @@ and an in-memory mirror honouring ``MirrorControl``."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import http.client
 import re
 import socket
 import time
@@ -117,15 +119,29 @@ class Reply:
         return str(self.headers.get("Location", ""))
 
 
-class Client:
-    """A cookie-keeping HTTP client that does not follow redirects (tests look at them)."""
+class _FromAddress(urllib.request.HTTPHandler):
+    """Connects from a given loopback address (127.0.0.2...), as another client would."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self._source = source
+
+    def http_open(self, req: Any) -> Any:
+        connection = functools.partial(http.client.HTTPConnection, source_address=(self._source, 0))
+        return self.do_open(connection, req)
+
+
+class Client:
+    """A cookie-keeping HTTP client that does not follow redirects (tests look at them);
+    ``source`` makes it connect from another loopback address."""
+
+    def __init__(self, base: str, *, source: str = "") -> None:
         self.base = base
         self.jar = CookieJar()
-        self._opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect
-        )
+        handlers: list[Any] = [urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect]
+        if source:
+            handlers.append(_FromAddress(source))
+        self._opener = urllib.request.build_opener(*handlers)
 
     def request(
         self,
@@ -218,6 +234,9 @@ class FakeMirror:
 
     def metrics(self) -> MirrorMetrics:
         return MirrorMetrics(dict(self.calls), queue_depth=3, lag_seconds=1.5)
+
+    def writes_to_google(self) -> bool:
+        return True
 
 
 def with_fake_mirror(

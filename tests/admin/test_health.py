@@ -22,7 +22,10 @@ def test_readyz_without_google(client: Client) -> None:
     assert reply.status == 200
     assert json.loads(reply.text) == {
         "ready": True,
-        "checks": {"database": "ok", "google": "disabled"},
+        "parts": {
+            "store": {"ok": True, "state": "ok", "required": True},
+            "google": {"ok": True, "state": "disabled", "required": True},
+        },
     }
 
 
@@ -31,13 +34,18 @@ def test_readyz_follows_google_authorization(tmp_path, emulator: EmulatorThread)
         client = Client(bridge.url)
         reply = client.get("/readyz")
         assert reply.status == 503
-        assert json.loads(reply.text)["checks"] == {"database": "ok", "google": "never"}
+        parts = json.loads(reply.text)["parts"]
+        assert parts["store"]["ok"] and parts["google"] == {
+            "ok": False,
+            "state": "never",
+            "required": True,
+        }
         client.login()
         start = client.post("/admin/google/start", {"csrf": client.csrf()})
         client.get(consent(start.location))
         reply = client.get("/readyz")
         assert reply.status == 200
-        assert json.loads(reply.text)["checks"]["google"] == "authorized"
+        assert json.loads(reply.text)["parts"]["google"]["state"] == "authorized"
 
 
 def test_metrics_text_format(client: Client, bridge: BridgeServer) -> None:
@@ -55,3 +63,57 @@ def test_metrics_text_format(client: Client, bridge: BridgeServer) -> None:
     assert "ipoint_bridge_mirror_queue_depth 3" in text
     assert "ipoint_bridge_mirror_lag_seconds 1.5" in text
     assert "ipoint_bridge_database_up 1" in text
+
+
+def test_readyz_names_every_part_and_only_required_ones_fail_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from aiohttp import web
+
+    from bridge.store import EventStore
+    from bridge.web.readiness import Verdict, readiness
+
+    state = {"filemaker": False}
+
+    def add_parts(app: web.Application, store: EventStore) -> None:
+        async def filemaker() -> Verdict:
+            return Verdict(state["filemaker"], "ok" if state["filemaker"] else "login refused")
+
+        async def informational() -> Verdict:
+            return Verdict(False, "held by another instance")
+
+        readiness(app).add("filemaker:shop", filemaker)
+        readiness(app).add("google_writer", informational, required=False)
+
+    with BridgeServer(tmp_path, prepare=add_parts) as bridge:
+        client = Client(bridge.url)
+        reply = client.get("/readyz")
+        body = json.loads(reply.text)
+        assert reply.status == 503 and body["ready"] is False
+        assert body["parts"]["filemaker:shop"] == {
+            "ok": False,
+            "state": "login refused",
+            "required": True,
+        }
+        assert body["parts"]["store"]["ok"] and body["parts"]["google"]["ok"]
+        state["filemaker"] = True
+        reply = client.get("/readyz")
+        body = json.loads(reply.text)
+        assert reply.status == 200 and body["ready"] is True
+        assert body["parts"]["google_writer"]["ok"] is False  # named, not required
+
+
+def test_readyz_of_serve_checks_its_caldav_server(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.proxy import ServeProcess
+    from tests.support import http
+
+    ini = tmp_path / "bridge.ini"
+    ini.write_text(
+        "[bridge]\ntimezone = America/Chicago\ndata_dir = data\n"
+        "[web]\nport = 0\n[caldav]\nport = 0\n"
+    )
+    with ServeProcess(ini) as serve:
+        reply = http("GET", serve.urls["web"] + "/readyz")
+        body = json.loads(reply.body)
+        assert reply.status == 200, body
+        assert body["parts"]["caldav"]["ok"] is True
+        assert body["parts"]["caldav"]["state"].startswith("HTTP ")
+        assert set(body["parts"]) == {"store", "caldav", "google"}

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bridge.config import AdminSettings
+from bridge.store.db import SQLiteDatabase
+from bridge.web.admin import schema
 from bridge.web.admin.sessions import SessionStore
 from bridge.web.admin.throttle import LoginThrottle
 from tests.admin.support import BridgeServer, Client
@@ -78,14 +81,20 @@ def test_session_id_changes_at_login(client: Client) -> None:
     assert before and after and not before & after
 
 
-def test_secure_cookie_with_https_base_url() -> None:
+def _admin_db(tmp_path: Path) -> SQLiteDatabase:
+    db = SQLiteDatabase(tmp_path / "admin.sqlite3")
+    db.migrate(schema.COMPONENT, schema.STEPS)
+    return db
+
+
+def test_secure_cookie_with_https_base_url(tmp_path: Path) -> None:
     from aiohttp import web
 
     from bridge.web.admin.sessions import COOKIE
 
-    store = SessionStore(secure=True)
+    store = SessionStore(_admin_db(tmp_path), secure=True)
     response = web.Response()
-    store.set_cookie(response, store._new())
+    store.set_cookie(response, store._insert(""))
     assert "Secure" in response.cookies[COOKIE].output()
 
 
@@ -105,18 +114,47 @@ def test_sign_out(admin: Client) -> None:
     assert admin.get("/admin").status == 303
 
 
-def test_throttle_counts_per_client_and_overall() -> None:
+def test_throttle_counts_before_checking_and_slows_down_instead_of_locking_out(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+    import threading
+
     now = [0.0]
-    throttle = LoginThrottle(per_client=2, overall=3, window=60, clock=lambda: now[0])
-    throttle.failed("a")
-    assert throttle.wait("a") == 0
-    throttle.failed("a")
-    assert throttle.wait("a") == 60
-    assert throttle.wait("b") == 0
-    throttle.failed("b")
-    assert throttle.wait("c") > 0  # three failures overall lock everyone out
-    now[0] = 61
-    assert throttle.wait("a") == 0 and throttle.wait("c") == 0
+    settings = AdminSettings(login_attempts=2, login_window_seconds=60, login_slowdown_after=3)
+    throttle = LoginThrottle(_admin_db(tmp_path), settings, clock=lambda: now[0])
+
+    async def admit(client: str) -> tuple[bool, float, float]:
+        async with throttle.attempt(client) as a:
+            return a.allowed, a.wait, a.delay
+
+    async def scenario() -> None:
+        assert await admit("a") == (True, 0, 0)
+        assert await admit("a") == (True, 0, 0)
+        assert await admit("a") == (False, 60, 0)  # counted before any check: refused
+        assert await admit("b") == (True, 0, 0)
+        # A fourth attempt overall: everyone is slowed down, nobody else is locked out.
+        assert await admit("c") == (True, 0, settings.login_slowdown_seconds)
+        await throttle.succeeded("a")
+        assert (await admit("a"))[0]
+        now[0] = 61
+        assert await admit("c") == (True, 0, 0)
+
+    # In a thread of its own: the browser tests of this package keep Playwright's event loop
+    # running in the main thread.
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(scenario())
+        except BaseException as exc:  # re-raised below, in the test's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(60)
+    if failure:
+        raise failure[0]
 
 
 def test_admin_page_off_without_password_hash(tmp_path: Path) -> None:
@@ -134,12 +172,13 @@ def test_admin_page_off_without_password_hash(tmp_path: Path) -> None:
     assert b"password_hash" in reply.body
 
 
-def test_login_page_flood_does_not_sign_out_the_admin(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_login_page_flood_does_not_sign_out_the_admin(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from bridge.web.admin import sessions
 
     monkeypatch.setattr(sessions, "MAX_SESSIONS", 5)
-    store = SessionStore(secure=False)
-    admin = store.login(store._new(), "admin")
+    store = SessionStore(_admin_db(tmp_path), secure=False)
+    admin = store._insert("admin")
     for _ in range(20):
-        store._new()
-    assert store.find(admin.id) is admin
+        store._insert("")
+    found = store.find(admin.id)
+    assert found is not None and found.user == "admin"

@@ -166,12 +166,14 @@ def test_serve_reads_filemaker_and_names_every_failure(
     # every failure named, per source, while /readyz stays ready (the bridge serves what it has)
     checks = wait_for(
         lambda: (
-            (r := readyz(web))["checks"].get("filemaker:away", "starting") != "starting"
-            and r["checks"]
+            (r := readyz(web))["parts"].get("filemaker:away", {}).get("state", "starting")
+            != "starting"
+            and r["parts"]
         ),
         "the failing sources' first turn",
     )
-    assert checks["filemaker:workorders"] == "ok"
+    assert checks["filemaker:workorders"] == {"ok": True, "state": "ok", "required": False}
+    checks = {name: part["state"] for name, part in checks.items()}
     assert "wrong username or password" in checks["filemaker:badpassword"]
     assert "(105)" in checks["filemaker:nolayout"] and "layout" in checks["filemaker:nolayout"]
     assert "'Client Name'" in checks["filemaker:nofield"] and "(102)" in checks["filemaker:nofield"]

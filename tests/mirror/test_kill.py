@@ -50,7 +50,9 @@ def _live_records(shop: Shop) -> dict[str, tuple[str, str]]:
 @pytest.mark.slow
 def test_kill_9_at_random_points_converges_without_duplicates(shop: Shop) -> None:
     # Slow enough that kills land inside the push: 100 calls a second, batches of 10.
-    shop.path.write_text(ini_text(shop.emu.base_url, rate=6000, batch=10))
+    # A short Google writer lease: each killed run leaves its lease behind, and the next run
+    # waits for it to end (up to one lease period) before writing.
+    shop.path.write_text(ini_text(shop.emu.base_url, "lease_seconds = 2", rate=6000, batch=10))
     shop.emu.control("POST", "faults", {"kind": "error_ratio", "status": 503, "ratio": 0.05})
     rng = random.Random(20240611)
     shop.put(*(record(f"k{i}", user=("chris", "sam")[i % 2], title=f"K{i}") for i in range(EVENTS)))

@@ -4,17 +4,22 @@ Modules: ``sessions`` (cookie sessions), ``throttle`` (login pacing), ``guard`` 
 headers), ``login``, ``google_views`` (steps 1 and 2), ``flows`` (sign-ins in progress),
 ``authstate`` (is the bridge authorized, and why not), ``calendars`` (step 3), ``actions``
 (Re-Push, Reconcile, feed rotation), ``logins`` (CalDAV passwords), ``jobs``, ``render``. What
-the page reads from the mirror and may start there is ``bridge.mirror.control``.
+the page reads from the mirror and may start there is ``bridge.mirror.control``. Sessions,
+sign-ins in progress, login attempts and jobs live in the store (``schema``), so any instance
+behind a load balancer serves any request.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from ..keys import SETTINGS
-from . import actions, dashboard, google_views, login, logins
+from ...mirror.control import mirror_control
+from ...runtime import instance_name
+from ..keys import SETTINGS, STORE
+from . import actions, dashboard, google_views, login, logins, schema
 from .authstate import ensure_google_access
 from .flows import FlowStore
 from .guard import admin_guard
@@ -49,23 +54,27 @@ def setup_admin(app: web.Application) -> None:
 
         app.router.add_get("/admin", disabled)
         return
-    admin = Admin(
-        settings=settings,
-        env=env,
-        sessions=SessionStore(secure=settings.bridge.base_url.startswith("https://")),
-        throttle=LoginThrottle(),
-        flows=FlowStore(),
-        jobs=JobBoard(),
-        access=access,
-    )
-    app[ADMIN] = admin
     app.middlewares.append(admin_guard)
 
-    async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
+    async def admin_ctx(app: web.Application) -> AsyncIterator[None]:
+        # After the store's context: the admin's state lives in the store.
+        db = app[STORE].db
+        await asyncio.to_thread(db.migrate, schema.COMPONENT, schema.STEPS)
+        admin = Admin(
+            settings=settings,
+            env=env,
+            sessions=SessionStore(db, secure=settings.bridge.base_url.startswith("https://")),
+            throttle=LoginThrottle(db, settings.admin),
+            flows=FlowStore(db),
+            jobs=JobBoard(db, instance_name(settings), lambda: mirror_control(app)),
+            access=access,
+        )
+        app[ADMIN] = admin
+        admin.jobs.open()
         yield
         await admin.jobs.close()
 
-    app.cleanup_ctx.append(jobs_ctx)
+    app.cleanup_ctx.append(admin_ctx)
     r = app.router
     r.add_get("/admin", dashboard.dashboard)
     r.add_get("/admin/", _to_admin)

@@ -32,9 +32,8 @@ async def _start(request: web.Request, kind: JobKind) -> web.StreamResponse:
     if mirror is None:
         session.flash("error", NO_MIRROR)
         return see_other("/admin#actions")
-    run = mirror.repush_future if kind == "repush" else mirror.reconcile
     try:
-        job = admin.jobs.start(kind, run)
+        job = await admin.jobs.start(kind)
     except JobBusy as exc:
         session.flash("error", str(exc))
         return see_other("/admin#actions")
@@ -52,7 +51,7 @@ async def reconcile(request: web.Request) -> web.StreamResponse:
 async def job_status(request: web.Request) -> web.StreamResponse:
     admin = admin_of(request)
     require_session(request)
-    job = admin.jobs.get(request.match_info["job"])
+    job = await admin.jobs.get(request.match_info["job"])
     if job is None:
         return web.json_response({"error": "no such job"}, status=404)
     return web.json_response(job.as_json())

@@ -46,7 +46,7 @@ async def start(request: web.Request) -> web.StreamResponse:
         return see_other("/admin#step1")
     form = await request.post()
     auth = oauth_flow.start(google, admin.redirect_uri)
-    admin.flows.add(auth, session.id)
+    await admin.flows.add(auth, session.id)
     logger.info("Google sign-in started from the admin page")
     if form.get("mode") == "manual":
         session.manual_url = auth.url
@@ -57,7 +57,7 @@ async def start(request: web.Request) -> web.StreamResponse:
 async def _finish(
     request: web.Request, admin: Admin, session: Session, answer: Redirect
 ) -> web.StreamResponse:
-    verdict, flow = admin.flows.take(answer.state, session.id)
+    verdict, flow = await admin.flows.take(answer.state, session.id)
     if flow is None:
         logger.warning("Google sign-in answer refused: %s", verdict)
         return _refused(admin, REFUSALS[verdict])
@@ -89,7 +89,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
     if session is None or not session.authenticated:
         # Another browser (the "Having trouble?" path) or a forged request: refuse, but leave a
         # pending state usable by pasting this address where the sign-in began.
-        pending = admin.flows.peek(answer.state) is not None
+        pending = await admin.flows.pending(answer.state)
         logger.warning(
             "Google sign-in answer without an admin session (pending state: %s)", pending
         )

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from .render import page, secure_headers, see_other
-from .state import CALLBACK_PATH, admin_of, attach_session
+from .state import CALLBACK_PATH, admin_of, attach_session, session_of
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -48,7 +48,7 @@ async def admin_guard(request: web.Request, handler: Handler) -> web.StreamRespo
         static = await handler(request)
         static.headers.setdefault("Cache-Control", "no-cache")
         return static
-    session = admin.sessions.get(request)
+    session = await admin.sessions.get(request)
     attach_session(request, session)
     response: web.StreamResponse
     if request.method == "POST" and (session is None or not await csrf_ok(request, session.csrf)):
@@ -77,5 +77,11 @@ async def admin_guard(request: web.Request, handler: Handler) -> web.StreamRespo
         except web.HTTPException as exc:
             secure_headers(exc, admin.settings)
             raise
+        finally:
+            # Flashes and the sign-in link the handler changed, for whichever instance serves
+            # the next request.
+            current = session_of(request)
+            if current is not None:
+                await admin.sessions.save(current)
     secure_headers(response, admin.settings)
     return response

@@ -1,7 +1,8 @@
 """Signing in to and out of the admin page with the login from ``[admin]``.
 
 The password is checked with bcrypt in a worker thread (about 0.3 s, off the event loop), and
-always checked, even for a wrong user name, so timing does not tell which one was wrong.
+always checked, even for a wrong user name, so timing does not tell which one was wrong. The
+throttle (``throttle.py``) admits each attempt before the check.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aiohttp import web
 from ..forwarded import client_address, is_https
 from .render import page, see_other
 from .state import admin_of, attach_session, session_of
+from .throttle import Admission
 
 logger = logging.getLogger(__name__)
 # A valid hash of a random password: wrong user names cost the same bcrypt check.
@@ -33,11 +35,11 @@ def _password_ok(password: str, stored_hash: str) -> bool:
         return False
 
 
-def _login_page(
+async def _login_page(
     request: web.Request, message: str = "", status: int = 200, username: str = ""
 ) -> web.Response:
     admin = admin_of(request)
-    session, new = admin.sessions.get_or_create(request)
+    session, new = await admin.sessions.get_or_create(request)
     response = page(
         admin.env,
         "login.html",
@@ -58,7 +60,14 @@ async def login_form(request: web.Request) -> web.StreamResponse:
     session = session_of(request)
     if session is not None and session.authenticated:
         return see_other("/admin")
-    return _login_page(request)
+    return await _login_page(request)
+
+
+def _refusal(admission: Admission) -> str:
+    if admission.busy:
+        return "A sign-in from your address is being checked. Wait for its answer."
+    minutes = max(1, math.ceil(admission.wait / 60))
+    return f"Too many wrong passwords. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
 
 
 async def login_submit(request: web.Request) -> web.StreamResponse:
@@ -66,29 +75,22 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     session = session_of(request)
     assert session is not None  # the guard refused POSTs without a session
     client = client_address(request)
-    wait = admin.throttle.wait(client)
-    if wait > 0:
-        minutes = max(1, math.ceil(wait / 60))
-        logger.warning("admin login from %s refused: too many failed attempts", client)
-        return _login_page(
-            request,
-            f"Too many wrong passwords. Try again in {minutes} "
-            f"minute{'s' if minutes != 1 else ''}.",
-            status=429,
-        )
     form = await request.post()
     username = str(form.get("username", ""))
     password = str(form.get("password", ""))
     settings = admin.settings.admin
-    name_ok = hmac.compare_digest(username.encode(), settings.username.encode())
-    stored = settings.password_hash if name_ok else _DUMMY_HASH.decode()
-    ok = await asyncio.to_thread(_password_ok, password, stored)
+    async with admin.throttle.attempt(client) as admission:
+        if not admission.allowed:
+            logger.warning("admin login from %s refused: too many attempts", client)
+            return await _login_page(request, _refusal(admission), status=429)
+        name_ok = hmac.compare_digest(username.encode(), settings.username.encode())
+        stored = settings.password_hash if name_ok else _DUMMY_HASH.decode()
+        ok = await asyncio.to_thread(_password_ok, password, stored)
     if not (ok and name_ok):
-        admin.throttle.failed(client)
         logger.warning("admin login failed from %s", client)
-        return _login_page(request, "Wrong user name or password.", 401, username[:64])
-    admin.throttle.succeeded(client)
-    fresh = admin.sessions.login(session, username)
+        return await _login_page(request, "Wrong user name or password.", 401, username[:64])
+    await admin.throttle.succeeded(client)
+    fresh = await admin.sessions.login(session, username)
     attach_session(request, fresh)
     logger.info("admin %s signed in from %s", username, client)
     response = see_other("/admin")
@@ -100,8 +102,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
     admin = admin_of(request)
     session = session_of(request)
     if session is not None:
-        admin.flows.drop_session(session.id)
-        admin.sessions.drop(session)
+        await admin.flows.drop_session(session.id)
+        await admin.sessions.drop(session)
     response = see_other("/admin/login")
     admin.sessions.clear_cookie(response)
     return response
