@@ -17,10 +17,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from ..config import IngestSettings
 from ..errors import Problem
 from ..filemaker_settings import FileMakerSettings
 from ..records import EventRecord
-from ..validate import validate_record
+from ..validate import DEFAULT_LIMITS, validate_record
 from .values import (
     ValueFormatError,
     as_text,
@@ -203,11 +204,15 @@ def _where(problem: Problem, source: FileMakerSettings) -> Problem:
 
 
 def read_record(
-    record: FileMakerRecord, source: FileMakerSettings, shop_timezone: str
+    record: FileMakerRecord,
+    source: FileMakerSettings,
+    shop_timezone: str,
+    limits: IngestSettings = DEFAULT_LIMITS,
 ) -> tuple[EventRecord | None, list[Problem]]:
-    """Map and validate: the stored record, or None and every problem (FileMaker fields named)."""
+    """Map and validate: the stored record, or None and every problem (FileMaker fields named).
+    ``limits`` are the shop's ``[ingest]`` limits, the same as the push API's."""
     raw, problems = to_ingest(record, source)
     if raw is None:
         return None, problems
-    event, problems = validate_record(raw, shop_timezone)
+    event, problems = validate_record(raw, shop_timezone, limits=limits)
     return event, [_where(p, source) for p in problems]

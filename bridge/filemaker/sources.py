@@ -75,7 +75,7 @@ def reader_of(settings: Settings, fm: FileMakerSettings) -> Reader:
     tz = settings.bridge.timezone
 
     def read(data: Mapping[str, Any]) -> tuple[EventRecord | None, list[Problem]]:
-        return read_record(FileMakerRecord.from_data_api(data), fm, tz)
+        return read_record(FileMakerRecord.from_data_api(data), fm, tz, settings.ingest)
 
     return read
 

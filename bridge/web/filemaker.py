@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -23,6 +22,7 @@ from aiohttp import web
 
 from ..filemaker.service import SourceRunner
 from ..filemaker.sources import build_runners
+from ..jsonin import JSONInputError, loads
 from .keys import SETTINGS, STORE
 from .readiness import Readiness, Verdict
 
@@ -124,9 +124,9 @@ async def webhook(request: web.Request) -> web.Response:
     payload: Any = None
     if raw.strip():
         try:
-            payload = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return web.json_response({"error": f"body is not valid JSON: {exc}"}, status=400)
+            payload = loads(raw, request.app[SETTINGS].ingest.max_json_depth)
+        except JSONInputError as exc:
+            return web.json_response({"error": f"webhook body: {exc.message}"}, status=400)
     keys = hinted_keys(payload, runner.poller.spec.id_field)
     runner.hint(keys)
     logger.info("[filemaker:%s] webhook: read now (%d keys hinted)", name, len(keys))

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bridge.config import IngestSettings
 from bridge.filemaker.mapping import FileMakerRecord, modified_of, read_record, to_ingest
 from tests.filemaker.sources import EVENTS, TZ, WORK_ORDERS, source
 
@@ -202,3 +203,15 @@ def test_missing_field_and_validation_problems_name_the_filemaker_field() -> Non
     assert record is None and problems[0].field == "user (Technician Login)"
     record, problems = read_record(_wo(**{"Start Time": "12:00:00"}), WO, TZ)
     assert record is None and problems[0].field == "end (End Date, End Time)"
+
+
+def test_the_shops_ingest_limits_apply_to_filemaker_records() -> None:
+    """FileMaker records take the push API's validation with the shop's ``[ingest]`` limits,
+    not the built-in defaults."""
+    title = "Replace the rack in the server room"
+    record, problems = read_record(_wo(**{"Work Order Name": title}), WO, TZ)
+    assert record is not None and not problems
+    tight = IngestSettings(max_title_chars=10)
+    record, problems = read_record(_wo(**{"Work Order Name": title}), WO, TZ, tight)
+    assert record is None
+    assert any("Work Order Name" in str(p) for p in problems), problems

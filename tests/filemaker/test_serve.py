@@ -219,6 +219,9 @@ def test_webhook_reads_now_and_checks_its_token(bridge: dict[str, str], fm: Emul
     hook = f"{web}/api/v1/filemaker/events/webhook"
     assert http("POST", hook, {"Event ID": "701"}).status == 401
     assert http("POST", hook, {"x": "y"}, {"Authorization": "Bearer nope"}).status == 401
+    # a body nested past [ingest] max_json_depth is refused with the reason, never a 500
+    deep = http("POST", hook, b"[" * 100_000, {"Authorization": f"Bearer {TOKEN}"})
+    assert deep.status == 400 and b"nested deeper" in deep.body, deep.body
     big = {"pad": "x" * (300 * 1024)}
     assert http("POST", hook, big, {"Authorization": f"Bearer {TOKEN}"}).status == 413
     assert (
