@@ -12,7 +12,8 @@ Radicale's own auth and rights decide every request; this layer adds what Radica
   (Radicale's auth and rights modules, ``access.Gate``) lets the user read it: the ETag and
   Last-Modified a PROPFIND reports (``props``), read in the same snapshot as the body, a 304
   for If-None-Match (RFC 9110 13.1.2), and the calendar streamed page by page (gzipped on the
-  fly when asked), so a 100k-event calendar never sits in memory as one string, as Radicale's ``serialize`` would.
+  fly when asked), so a 100k-event calendar never sits in memory as one string, as
+  Radicale's ``serialize`` would.
   The gzipped body is kept by ETag (``bodycache``): a repeat GET of an unchanged calendar is
   sent as it is.
 - Conditional GET elsewhere (items, personal calendars): Radicale answers a GET in full every
