@@ -346,11 +346,11 @@ class Front:
         if query is None or not self._gate.may_read(body.user, where):
             return None
         snapshot = ExitStack()
-        snapshot.enter_context(self._store.db.snapshot())  # token, verdicts and items agree
+        snapshot.enter_context(self._store.db.snapshot())  # token, expansion and items agree
         limit = self._settings.caldav.max_expansion_steps
         try:
             # Recurrences are expanded before the lock: a long series costs its own caller.
-            verdicts = reports.expand(self._store, where, query, limit)
+            expanded = reports.expand(self._store, where, query, limit)
         except BaseException:
             snapshot.close()
             raise
@@ -362,7 +362,7 @@ class Front:
             try:
                 visible = self._owner(where) is not None
                 pieces = (
-                    reports.answer(self._store, where, query, prefix, verdicts, limit)
+                    reports.answer(self._store, where, query, prefix, expanded, limit)
                     if visible
                     else None
                 )

@@ -36,7 +36,7 @@ from ..errors import UnknownSyncToken
 from ..ical import item_text
 from ..store import EventStore
 from . import layout
-from .timerange import MAX_STEPS, bounds, in_range, series_verdicts
+from .timerange import MAX_STEPS, RangeRead, bounds, in_range, read_range
 from .tokens import make_token, parse_token
 
 logger = logging.getLogger(__name__)
@@ -156,21 +156,23 @@ def _name_in(href: str, prefix: str, where: layout.CalendarPath) -> str | None:
 
 def expand(
     store: EventStore, where: layout.CalendarPath, query: Query, limit: int = MAX_STEPS
-) -> dict[str, bool | None] | None:
-    """For a time-range query, whether each series the index returns has an instance in the
-    range (``timerange.series_verdicts``): the only costly part of an answer, done first,
+) -> RangeRead | None:
+    """For a time-range query, the range read once (``timerange.read_range``): whether each
+    series in it has an instance in the range, the only costly part of an answer, done first,
     outside the front's answer lock."""
     if not isinstance(query, RangeQuery):
         return None
     span = bounds(query.start, query.end)
     if span is None:
         return None
-    verdicts = series_verdicts(store, where.calendar, *span, limit)
+    read = read_range(store, where.calendar, *span, limit)
+    verdicts = read.verdicts
     if None in verdicts.values():  # rules only vobject reads: Radicale's filter, also here
-        for event in store.iter_range(where.calendar, *span):
+        events = read.events if read.events is not None else store.iter_range(where.calendar, *span)
+        for event in events:
             if event.id in verdicts and verdicts[event.id] is None:
                 verdicts[event.id] = _radicale_matches(where, event.ics, event.tzid, query.filters)
-    return verdicts
+    return read
 
 
 def answer(
@@ -178,12 +180,12 @@ def answer(
     where: layout.CalendarPath,
     query: Query,
     prefix: str,
-    verdicts: dict[str, bool | None] | None = None,
+    expanded: RangeRead | None = None,
     limit: int = MAX_STEPS,
 ) -> Iterator[str] | None:
     """The multistatus for ``query`` piece by piece, or None when Radicale must answer (a sync
     token that is not this store's current history: Radicale gives RFC 6578's error). Run
-    inside a read snapshot held until the pieces are consumed; ``verdicts`` from ``expand``
+    inside a read snapshot held until the pieces are consumed; ``expanded`` from ``expand``
     in the same snapshot."""
     base = quote(f"{prefix}/{where.path}/")
     calendar = where.calendar
@@ -218,7 +220,7 @@ def answer(
     span = bounds(query.start, query.end)
     if span is None:
         return _document(_pages(store, calendar, store.stamps(calendar), query.props, base), None)
-    return _document(_in_range(store, where, span, query, base), None)
+    return _document(_in_range(store, where, span, query, base, expanded, limit), None)
 
 
 def _document(pieces: Iterable[str], token: str | None) -> Iterator[str]:
@@ -235,8 +237,10 @@ def _in_range(
     span: tuple[datetime, datetime],
     query: RangeQuery,
     base: str,
+    expanded: RangeRead | None,
+    limit: int,
 ) -> Iterator[str]:
-    for event, decided in in_range(store, where.calendar, *span):
+    for event, decided in in_range(store, where.calendar, *span, limit, expanded):
         if not decided and not _radicale_matches(where, event.ics, event.tzid, query.filters):
             continue
         yield _response(

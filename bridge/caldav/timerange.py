@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -52,18 +52,20 @@ def in_range(
     lo: datetime,
     hi: datetime,
     limit: int = MAX_STEPS,
-    verdicts: Mapping[str, bool | None] | None = None,
+    read: RangeRead | None = None,
 ) -> Iterator[tuple[StoredEvent, bool]]:
     """Events of ``calendar`` with an instance overlapping [lo, hi), streamed: (event, True)
     when decided here, (event, False) for a series only a parsed item can tell (rare: a rule
-    dateutil cannot read); events certainly outside are left out. ``verdicts`` are
-    ``series_verdicts`` computed before (in the same snapshot), so no rule is expanded here."""
-    for event in store.iter_range(calendar, lo, hi):
+    dateutil cannot read); events certainly outside are left out. ``read`` is ``read_range``
+    done before in the same snapshot: its verdicts are used (no rule is expanded here) and its
+    events, when it kept them, are not read again."""
+    events = read.events if read is not None and read.events is not None else None
+    for event in events if events is not None else store.iter_range(calendar, lo, hi):
         if not is_recurring(event):
             yield event, True
             continue
-        if verdicts is not None and event.id in verdicts:
-            found = verdicts[event.id]
+        if read is not None and event.id in read.verdicts:
+            found = read.verdicts[event.id]
         else:
             found = has_instance(event, lo, hi, limit)
         if found is None:
@@ -72,16 +74,35 @@ def in_range(
             yield event, True
 
 
-def series_verdicts(
+KEPT_EVENTS = 1000
+"""Events of a range ``read_range`` keeps for the answer (a week's, as a rule); a longer range
+is read again while the answer streams, so memory stays bounded."""
+
+
+@dataclass(frozen=True, slots=True)
+class RangeRead:
+    """What ``read_range`` found: ``has_instance`` of every series in the range, and the
+    range's events when there were at most ``KEPT_EVENTS`` (else None)."""
+
+    verdicts: dict[str, bool | None]
+    events: list[StoredEvent] | None
+
+
+def read_range(
     store: EventStore, calendar: str, lo: datetime, hi: datetime, limit: int = MAX_STEPS
-) -> dict[str, bool | None]:
-    """``has_instance`` for every series the index returns for [lo, hi): expanded up front,
-    outside any lock other requests wait on (``application``)."""
-    return {
-        event.id: has_instance(event, lo, hi, limit)
-        for event in store.iter_range(calendar, lo, hi)
-        if is_recurring(event)
-    }
+) -> RangeRead:
+    """Every series the index returns for [lo, hi) expanded up front, outside any lock other
+    requests wait on (``application``); one read of the range serves the answer too."""
+    verdicts: dict[str, bool | None] = {}
+    kept: list[StoredEvent] | None = []
+    for event in store.iter_range(calendar, lo, hi):
+        if kept is not None:
+            kept.append(event)
+            if len(kept) > KEPT_EVENTS:
+                kept = None
+        if is_recurring(event):
+            verdicts[event.id] = has_instance(event, lo, hi, limit)
+    return RangeRead(verdicts, kept)
 
 
 def _overlap(start: float, end: float, lo: float, hi: float) -> bool:

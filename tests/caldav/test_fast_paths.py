@@ -232,3 +232,52 @@ def test_instance_check_agrees_around_every_anchor(series_events: list[StoredEve
                     assert ours is radicale_says(event, lo, hi), (event.id, lo, hi, ours)
                     checked += ours
     assert checked > 50  # the grid hits instances, not only gaps
+
+
+def test_a_time_range_is_read_once_when_small(
+    store: SQLEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The range read that decides the series (before the answer lock) also serves the answer
+    when it is small: one index query per week's REPORT, not two (each a database round trip,
+    the largest cost PostgreSQL has in a REPORT). A larger range is read again while the answer
+    streams, so memory stays bounded, and the answers agree either way."""
+    from bridge.caldav import timerange
+
+    store.apply(
+        [
+            record(f"e{i}", start=f"2026-12-0{1 + i % 5}T09:00", end=f"2026-12-0{1 + i % 5}T10:00")
+            for i in range(30)
+        ]
+        + [
+            record(
+                "daily",
+                start="2026-11-30T08:00",
+                end="2026-11-30T08:30",
+                rrule="FREQ=DAILY;COUNT=20",
+            )
+        ]
+    )
+    lo, hi = utc(2026, 12, 1), utc(2026, 12, 8)
+    reads: list[str] = []
+    real = store.iter_range
+
+    def counted(calendar: str, a: datetime, b: datetime) -> Iterator[StoredEvent]:
+        reads.append(calendar)
+        return real(calendar, a, b)
+
+    monkeypatch.setattr(store, "iter_range", counted)
+
+    def ids(read: timerange.RangeRead | None) -> list[str]:
+        return sorted(e.id for e, decided in timerange.in_range(store, "chris", lo, hi, read=read))
+
+    small = timerange.read_range(store, "chris", lo, hi)
+    assert small.events is not None and small.verdicts == {"daily": True}
+    assert len(reads) == 1
+    found = ids(small)
+    assert len(reads) == 1, "the answer read the range again"
+    assert found == sorted([*(f"e{i}" for i in range(30)), "daily"])
+
+    monkeypatch.setattr(timerange, "KEPT_EVENTS", 10)
+    large = timerange.read_range(store, "chris", lo, hi)
+    assert large.events is None and large.verdicts == {"daily": True}
+    assert ids(large) == found and len(reads) == 3
