@@ -66,10 +66,16 @@ test: $(DEV_STAMP) system-deps lint typecheck unit
 conformance: $(CONFORMANCE_STAMP)
 	bash scripts/conformance.sh
 
-bench: $(DEV_STAMP)
+# wrk is the multi-instance bench's load generator (Python clients otherwise); nginx and
+# PostgreSQL come with system-deps.
+bench: $(DEV_STAMP) system-deps
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; } || true
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/caldav_bench.py --quick
+	$(BIN)/python bench/hostile_bench.py
 	$(BIN)/python bench/mirror_bench.py --quick
+	$(BIN)/python bench/filemaker_bench.py -n 20000
+	$(BIN)/python bench/multi_instance_bench.py --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
