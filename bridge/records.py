@@ -69,10 +69,20 @@ class EventRecord:
 
     def content_hash(self) -> str:
         """Hash of everything a calendar shows; ``modified`` is bookkeeping and left out."""
-        payload = to_json_dict(self)
-        payload.pop("modified", None)
-        blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-        return hashlib.sha256(blob).hexdigest()
+        return stored_json(self)[1]
+
+
+def stored_json(record: EventRecord) -> tuple[str, str]:
+    """The record's JSON as the store keeps it (``to_json_dict``) and its content hash.
+
+    The store needs both for every record it writes: one encoding serves both, since the
+    hashed text (sorted keys, no ``modified``) is the stored JSON without ``modified``.
+    """
+    payload = to_json_dict(record)
+    modified = payload.pop("modified")
+    hashed = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    data = f'{hashed[:-1]},"modified":{json.dumps(modified)}}}'
+    return data, hashlib.sha256(hashed.encode()).hexdigest()
 
 
 def _iso(value: datetime | date) -> str:

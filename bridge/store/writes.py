@@ -6,14 +6,13 @@ against the safety valve before anything is written."""
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import SafetyValveError
 from ..ical import render_vevent
-from ..records import ApplyOutcome, ApplyResult, EventRecord, to_json_dict
+from ..records import ApplyOutcome, ApplyResult, EventRecord, stored_json
 from ..recurrence import RecurrenceError, end_of, last_start
 from ..timeutil import FOREVER, LONG_SPAN_S, instant, zone
 from .db import Connection
@@ -136,7 +135,7 @@ def log(conn: Connection, event_id: str, op: str, revision: int, cals: str, now:
 def write(
     conn: Connection, record: EventRecord, old: tuple[Any, ...] | None, now: float
 ) -> tuple[ApplyOutcome, int]:
-    digest = record.content_hash()
+    data, digest = stored_json(record)
     live = old is not None and not old[3]
     if live and old is not None:
         stored_modified = old[4]
@@ -165,7 +164,6 @@ def write(
         datetime.fromtimestamp(now, UTC),
     )
     etag = hashlib.sha256(ics.encode()).hexdigest()[:32]
-    data = json.dumps(to_json_dict(record), separators=(",", ":"))
     modified = record.modified.timestamp() if record.modified else None
     conn.execute(
         "INSERT INTO events (id, owner, calendars, tzid, data, ics, hash, etag, revision, "
