@@ -22,24 +22,23 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..errors import ConfigError
-from ..mirror.engine import Health, Mirror
-from ..mirror.mirror_pass import mirror_pass
-from ..mirror.reconcile import reconcile
-from ..mirror.service import MirrorService, local_caldav_url
-from ..mirror.sources import Target
 from ..progress import Progress
 from ..runtime import open_store
 from ..store import EventStore
 from .core import load_settings
 
-Job = Callable[[Mirror], None]
-"""Work a command does on the mirror's worker between reading the sources and the push."""
+if TYPE_CHECKING:
+    # At run time each function imports the mirror (aiohttp, Google's client) when it runs:
+    # every other command (``import`` above all) would otherwise load it at every start.
+    from ..mirror.engine import Health, Mirror
+    from ..mirror.sources import Target
+
+    Job = Callable[[Mirror], None]
+    """Work a command does on the mirror's worker between reading the sources and the push."""
 
 
 def _reachable(url: str) -> bool:
@@ -54,6 +53,8 @@ def _reachable(url: str) -> bool:
 @contextlib.contextmanager
 def caldav_for(settings: Settings, store: EventStore) -> Iterator[str]:
     """The URL of a running CalDAV server of this bridge, started here if none answers."""
+    from ..mirror.service import local_caldav_url
+
     url = local_caldav_url(settings)
     if _reachable(url) or not settings.caldav.enabled:
         yield url
@@ -83,6 +84,11 @@ def _converge(
     on the mirror's worker before the push; exit 0 when Google equals the sources. The sending
     shows its progress as ``label``: the queue after the job is the total, Google's calls as
     they are made stand for the changes sent (the queue itself is read only between rounds)."""
+    import aiohttp
+
+    from ..mirror.engine import Mirror
+    from ..mirror.mirror_pass import mirror_pass
+
     settings = _settings(args)
     store = open_store(settings)
     progress: Progress | None = None
@@ -148,6 +154,8 @@ def _converge(
 
 def _daemon(args: argparse.Namespace) -> int:
     """Mirror until interrupted: the daemon ``serve`` runs, without the web server."""
+    from ..mirror.service import MirrorService
+
     settings = _settings(args)
     store = open_store(settings)
     try:
@@ -186,10 +194,14 @@ def cmd_repush(args: argparse.Namespace) -> int:
 
 
 def _repair(mirror: Mirror) -> None:
+    from ..mirror.reconcile import reconcile
+
     reconcile(mirror)
 
 
 def _reconcile(mirror: Mirror) -> None:
+    from ..mirror.reconcile import reconcile
+
     with Progress("reconcile: listing Google", unit="calendars") as listing:
 
         def step(done: int, total: int) -> None:
