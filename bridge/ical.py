@@ -129,9 +129,10 @@ def render_vevent(record: EventRecord, revision: int, created: datetime, updated
     """
     tzid = record.timezone
     stamp = utc_stamp(updated)
+    event_id = escape_text(record.id)
     lines = [
         "BEGIN:VEVENT",
-        "UID:" + escape_text(uid_for(record.id)),
+        "UID:" + UID_PREFIX + event_id,  # = escape_text(uid_for(id)): the prefix needs none
         "DTSTAMP:" + stamp,
         "CREATED:" + (stamp if created == updated else utc_stamp(created)),
         "LAST-MODIFIED:" + stamp,
@@ -148,7 +149,7 @@ def render_vevent(record: EventRecord, revision: int, created: datetime, updated
         lines.append("LOCATION:" + escape_text(record.location))
     lines.append("DESCRIPTION:" + escape_text(describe(record)))
     lines.append("STATUS:" + record.status.upper())
-    lines.append("CATEGORIES:" + escape_text(KIND_LABEL.get(record.kind, "Event")))
+    lines.append("CATEGORIES:" + KIND_LABEL.get(record.kind, "Event"))  # no TEXT to escape
     lines.append("TRANSP:" + ("TRANSPARENT" if record.all_day else "OPAQUE"))
     if record.url and "://" in record.url and " " not in record.url:
         lines.append("URL:" + record.url)
@@ -157,7 +158,7 @@ def render_vevent(record: EventRecord, revision: int, created: datetime, updated
         exdate = _exdate_prop(record.exdates, tzid)
         if exdate:
             lines.append(exdate)
-    lines.append("X-IPOINT-ID:" + escape_text(record.id))
+    lines.append("X-IPOINT-ID:" + event_id)
     lines.append("X-IPOINT-KIND:" + record.kind)
     lines.append("END:VEVENT")
     return CRLF.join(map(fold, lines)) + CRLF

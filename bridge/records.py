@@ -23,6 +23,8 @@ LOGIN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 LOGIN_RULE = "1-64 letters, digits or . _ @ -, starting with a letter or digit"
 
 KINDS: tuple[str, ...] = ("work_order", "event")
+#: The content hash's encoding, built once (``json.dumps`` with options builds one a call).
+_HASH_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 STATUSES: tuple[str, ...] = ("confirmed", "tentative", "cancelled")
 
 
@@ -80,8 +82,8 @@ def stored_json(record: EventRecord) -> tuple[str, str]:
     """
     payload = to_json_dict(record)
     modified = payload.pop("modified")
-    hashed = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    data = f'{hashed[:-1]},"modified":{json.dumps(modified)}}}'
+    hashed = _HASH_JSON.encode(payload)
+    data = f'{hashed[:-1]},"modified":{_HASH_JSON.encode(modified)}}}'
     return data, hashlib.sha256(hashed.encode()).hexdigest()
 
 
