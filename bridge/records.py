@@ -23,9 +23,9 @@ LOGIN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 LOGIN_RULE = "1-64 letters, digits or . _ @ -, starting with a letter or digit"
 
 KINDS: tuple[str, ...] = ("work_order", "event")
+STATUSES: tuple[str, ...] = ("confirmed", "tentative", "cancelled")
 #: The content hash's encoding, built once (``json.dumps`` with options builds one a call).
 _HASH_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
-STATUSES: tuple[str, ...] = ("confirmed", "tentative", "cancelled")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,8 @@ class EventRecord:
 
 
 def stored_json(record: EventRecord) -> tuple[str, str]:
-    """The record's JSON as the store keeps it (``to_json_dict``) and its content hash.
+    """The record's JSON as the store keeps it (``to_json_dict``: keys sorted, ``modified``
+    last) and its content hash.
 
     The store needs both for every record it writes: one encoding serves both, since the
     hashed text (sorted keys, no ``modified``) is the stored JSON without ``modified``.
