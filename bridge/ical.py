@@ -8,6 +8,7 @@ TEXT values escaped (3.3.11).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -15,7 +16,7 @@ from functools import lru_cache
 from . import __version__
 from .records import EventRecord
 from .text import clean, xml_safe
-from .timeutil import utc_stamp, zone
+from .timeutil import basic_date, basic_stamp, utc_stamp, zone
 
 CRLF = "\r\n"
 PRODID = "-//ipoint-bridge//ipoint-bridge {}//EN".format(".".join(__version__.split(".")[:2]))
@@ -23,15 +24,19 @@ PRODID = "-//ipoint-bridge//ipoint-bridge {}//EN".format(".".join(__version__.sp
 UID_PREFIX = "ipoint-"
 KIND_LABEL = {"work_order": "Work order", "event": "Event"}
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/Zulu", "Zulu", "Universal", "Etc/Universal"})
+#: What TEXT escaping changes: most values have none, and then the six replaces are skipped.
+_ESCAPED = re.compile(r"[\\;,\r\n]")
 
 
 def escape_text(value: str) -> str:
     """TEXT escaping of RFC 5545 3.3.11 (backslash, semicolon, comma, newline), after dropping
     the controls TEXT and XML cannot carry (``bridge.text.clean``: ingest already did, this
     guards every other caller)."""
+    value = clean(value)
+    if _ESCAPED.search(value) is None:
+        return value
     return (
-        clean(value)
-        .replace("\\", "\\\\")
+        value.replace("\\", "\\\\")
         .replace(";", "\\;")
         .replace(",", "\\,")
         .replace("\r\n", "\\n")
@@ -42,6 +47,12 @@ def escape_text(value: str) -> str:
 
 def fold(line: str) -> str:
     """Fold one content line at 75 octets (3.1), never inside a UTF-8 sequence."""
+    if line.isascii():
+        # Most lines: one octet per character (isascii costs nothing), so cut the text itself.
+        if len(line) <= 75:
+            return line
+        rest = range(75, len(line), 74)
+        return (CRLF + " ").join([line[:75], *(line[i : i + 74] for i in rest)])
     raw = line.encode()
     if len(raw) <= 75:
         return line
@@ -70,8 +81,8 @@ def _dt_prop(name: str, value: datetime | date, tzid: str) -> str:
     if isinstance(value, datetime):
         if _is_utc(tzid):
             return f"{name}:{utc_stamp(value)}"
-        return f"{name};TZID={tzid}:{value.strftime('%Y%m%dT%H%M%S')}"
-    return f"{name};VALUE=DATE:{value.strftime('%Y%m%d')}"
+        return f"{name};TZID={tzid}:{basic_stamp(value)}"
+    return f"{name};VALUE=DATE:{basic_date(value)}"
 
 
 def _exdate_prop(values: Iterable[datetime | date], tzid: str) -> str | None:
@@ -82,9 +93,9 @@ def _exdate_prop(values: Iterable[datetime | date], tzid: str) -> str | None:
     if isinstance(first, datetime):
         if _is_utc(tzid):
             return "EXDATE:" + ",".join(utc_stamp(v) for v in items if isinstance(v, datetime))
-        body = ",".join(v.strftime("%Y%m%dT%H%M%S") for v in items)
+        body = ",".join(basic_stamp(v) for v in items if isinstance(v, datetime))
         return f"EXDATE;TZID={tzid}:{body}"
-    return "EXDATE;VALUE=DATE:" + ",".join(v.strftime("%Y%m%d") for v in items)
+    return "EXDATE;VALUE=DATE:" + ",".join(basic_date(v) for v in items)
 
 
 def describe(record: EventRecord) -> str:
@@ -117,12 +128,14 @@ def render_vevent(record: EventRecord, revision: int, created: datetime, updated
     SEQUENCE is ``revision - 1`` so the first version is 0 and every change raises it (5.2.4).
     """
     tzid = record.timezone
+    stamp = utc_stamp(updated)
+    event_id = escape_text(record.id)
     lines = [
         "BEGIN:VEVENT",
-        "UID:" + escape_text(uid_for(record.id)),
-        "DTSTAMP:" + utc_stamp(updated),
-        "CREATED:" + utc_stamp(created),
-        "LAST-MODIFIED:" + utc_stamp(updated),
+        "UID:" + UID_PREFIX + event_id,  # = escape_text(uid_for(id)): the prefix needs none
+        "DTSTAMP:" + stamp,
+        "CREATED:" + (stamp if created == updated else utc_stamp(created)),
+        "LAST-MODIFIED:" + stamp,
         f"SEQUENCE:{max(revision - 1, 0)}",
         _dt_prop("DTSTART", record.start, tzid),
     ]
@@ -136,7 +149,7 @@ def render_vevent(record: EventRecord, revision: int, created: datetime, updated
         lines.append("LOCATION:" + escape_text(record.location))
     lines.append("DESCRIPTION:" + escape_text(describe(record)))
     lines.append("STATUS:" + record.status.upper())
-    lines.append("CATEGORIES:" + escape_text(KIND_LABEL.get(record.kind, "Event")))
+    lines.append("CATEGORIES:" + KIND_LABEL.get(record.kind, "Event"))  # no TEXT to escape
     lines.append("TRANSP:" + ("TRANSPARENT" if record.all_day else "OPAQUE"))
     if record.url and "://" in record.url and " " not in record.url:
         lines.append("URL:" + record.url)
@@ -145,10 +158,10 @@ def render_vevent(record: EventRecord, revision: int, created: datetime, updated
         exdate = _exdate_prop(record.exdates, tzid)
         if exdate:
             lines.append(exdate)
-    lines.append("X-IPOINT-ID:" + escape_text(record.id))
+    lines.append("X-IPOINT-ID:" + event_id)
     lines.append("X-IPOINT-KIND:" + record.kind)
     lines.append("END:VEVENT")
-    return "".join(fold(line) + CRLF for line in lines)
+    return CRLF.join(map(fold, lines)) + CRLF
 
 
 def _offset(delta: timedelta) -> str:

@@ -68,15 +68,17 @@ def loads(data: bytes | str, max_depth: int) -> Any:
 
 def check_depth(value: Any, max_depth: int) -> None:
     """Raises ``JSONInputError`` when arrays and objects nest deeper than ``max_depth``."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
+    # Level by level, keeping only the containers: a record is one level of text values, so
+    # this is one pass over its values (``import`` runs it on every record of a file).
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
         if depth > max_depth:
             raise JSONInputError(f"nested deeper than {max_depth} levels")
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+        inner: list[Any] = []
+        for item in level:
+            for child in item.values() if isinstance(item, dict) else item:
+                if isinstance(child, (dict, list)):
+                    inner.append(child)
+        level = inner

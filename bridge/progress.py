@@ -15,9 +15,10 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self, TextIO
+from typing import TYPE_CHECKING, Any, Self, TextIO
 
-from tqdm import tqdm
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 ENV_SECONDS = "IPOINT_BRIDGE_PROGRESS_SECONDS"
 DEFAULT_SECONDS = 5.0
@@ -65,6 +66,8 @@ class Progress:
         self._closed = False
         self._bar: tqdm[Any] | None = None
         if self._stream.isatty():
+            from tqdm import tqdm  # only a terminal draws a bar: a log or pipe needs no tqdm
+
             try:
                 columns = os.get_terminal_size(self._stream.fileno()).columns
             except (OSError, ValueError, AttributeError):

@@ -24,6 +24,8 @@ LOGIN_RULE = "1-64 letters, digits or . _ @ -, starting with a letter or digit"
 
 KINDS: tuple[str, ...] = ("work_order", "event")
 STATUSES: tuple[str, ...] = ("confirmed", "tentative", "cancelled")
+#: The content hash's encoding, built once (``json.dumps`` with options builds one a call).
+_HASH_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +71,21 @@ class EventRecord:
 
     def content_hash(self) -> str:
         """Hash of everything a calendar shows; ``modified`` is bookkeeping and left out."""
-        payload = to_json_dict(self)
-        payload.pop("modified", None)
-        blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-        return hashlib.sha256(blob).hexdigest()
+        return stored_json(self)[1]
+
+
+def stored_json(record: EventRecord) -> tuple[str, str]:
+    """The record's JSON as the store keeps it (``to_json_dict``: keys sorted, ``modified``
+    last) and its content hash.
+
+    The store needs both for every record it writes: one encoding serves both, since the
+    hashed text (sorted keys, no ``modified``) is the stored JSON without ``modified``.
+    """
+    payload = to_json_dict(record)
+    modified = payload.pop("modified")
+    hashed = _HASH_JSON.encode(payload)
+    data = f'{hashed[:-1]},"modified":{_HASH_JSON.encode(modified)}}}'
+    return data, hashlib.sha256(hashed.encode()).hexdigest()
 
 
 def _iso(value: datetime | date) -> str:

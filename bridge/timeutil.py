@@ -116,9 +116,31 @@ def instant(value: datetime | date, tz: ZoneInfo) -> int:
     return int(day_start(value, tz).timestamp())
 
 
+def basic_stamp(value: datetime) -> str:
+    """RFC 5545 local form of a time's wall clock, e.g. 20261201T090000.
+
+    %-formatting rather than ``strftime`` or an f-string: a third and a half of their cost,
+    and every stored record renders several of these (the years are 1900-2199, so all give
+    four digits).
+    """
+    return "%04d%02d%02dT%02d%02d%02d" % (  # noqa: UP031 (see above)
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+    )
+
+
+def basic_date(value: date) -> str:
+    """RFC 5545 DATE form, e.g. 20261201 (see ``basic_stamp`` for why not ``strftime``)."""
+    return "%04d%02d%02d" % (value.year, value.month, value.day)  # noqa: UP031
+
+
 def utc_stamp(value: datetime) -> str:
     """RFC 5545 UTC form, e.g. 20261201T150000Z."""
-    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return basic_stamp(value.astimezone(UTC)) + "Z"
 
 
 def add_days(value: date, days: int) -> date:

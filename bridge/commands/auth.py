@@ -21,15 +21,18 @@ import argparse
 import asyncio
 import contextlib
 import sys
-from typing import Any, TextIO
-
-import aiohttp
-from aiohttp import web
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..config import Settings
-from ..google import oauth_flow
-from ..google.oauth_flow import AuthRequest, OAuthError, Redirect
 from .core import load_settings
+
+if TYPE_CHECKING:
+    # At run time each function imports what it uses: aiohttp and the OAuth flow would
+    # otherwise load at every start of every command (``import`` above all).
+    import aiohttp
+    from aiohttp import web
+
+    from ..google.oauth_flow import AuthRequest, Redirect
 
 CALLBACK_PATH = "/admin/google/callback"
 _PAGE = (
@@ -51,6 +54,10 @@ class _Receiver:
         self.answer: asyncio.Future[Redirect] = asyncio.get_running_loop().create_future()
 
     async def handle(self, http: web.Request) -> web.Response:
+        from aiohttp import web
+
+        from ..google.oauth_flow import Redirect
+
         q = http.rel_url.query
         got = Redirect(q.get("state", ""), q.get("code", ""), q.get("error", ""))
         expected = self.request.state if self.request else None
@@ -69,6 +76,9 @@ class _Receiver:
 async def _finish(
     http: aiohttp.ClientSession, settings: Settings, request: AuthRequest, got: Redirect
 ) -> int:
+    from ..google import oauth_flow
+    from ..google.oauth_flow import OAuthError
+
     if got.error:
         _say("error: " + oauth_flow.describe_redirect_error(got.error), sys.stderr)
         return 1
@@ -93,6 +103,11 @@ async def _finish(
 
 
 async def _loopback(settings: Settings, args: argparse.Namespace) -> int:
+    import aiohttp
+    from aiohttp import web
+
+    from ..google import oauth_flow
+
     receiver = _Receiver()
     app = web.Application()
     app.router.add_get("/{tail:.*}", receiver.handle)
@@ -131,6 +146,11 @@ async def _loopback(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _manual(settings: Settings, args: argparse.Namespace) -> int:
+    import aiohttp
+
+    from ..google import oauth_flow
+    from ..google.oauth_flow import OAuthError
+
     redirect_uri = args.redirect_uri or settings.bridge.base_url + CALLBACK_PATH
     request = oauth_flow.start(settings.google, redirect_uri, login_hint=args.login_hint)
     _say(
@@ -157,6 +177,8 @@ async def _manual(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _status(settings: Settings) -> int:
+    import aiohttp
+
     from ..web.admin.authstate import check
 
     async with aiohttp.ClientSession() as http:

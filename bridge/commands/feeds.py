@@ -9,7 +9,6 @@ from ..config import Settings
 from ..errors import ConfigError
 from ..runtime import open_store
 from ..store import EventStore
-from ..web.feeds import MAX_URL, feed_url, webcal_url
 from .core import load_settings
 
 
@@ -24,6 +23,9 @@ def _calendar(settings: Settings, store: EventStore, login: str) -> str:
 
 
 def _print(settings: Settings, login: str, token: str) -> None:
+    # Imported here: the web layer brings aiohttp, which every other command would pay for.
+    from ..web.feeds import MAX_URL, feed_url, webcal_url
+
     url = feed_url(settings, token)
     print(f"{login}: {url}")
     print(f"{login}: {webcal_url(url)}")

@@ -10,8 +10,6 @@ import json
 import sys
 from typing import Any
 
-import aiohttp
-
 from ..progress import Progress
 from ..records import to_json_dict
 from ..runtime import open_store
@@ -19,6 +17,10 @@ from .core import load_settings
 
 
 async def _check(args: argparse.Namespace) -> int:
+    # aiohttp and the connector are imported by the commands that use them, so that every
+    # other command (``import`` above all) starts without them.
+    import aiohttp
+
     from ..filemaker.sources import api_of, reader_of, section, spec_of
 
     settings = load_settings(args)
@@ -84,6 +86,8 @@ async def _check(args: argparse.Namespace) -> int:
 
 
 async def _sync(args: argparse.Namespace) -> int:
+    import aiohttp
+
     from ..filemaker.sources import build_poller
     from ..filemaker.state import migrate
 

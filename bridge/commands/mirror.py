@@ -27,26 +27,24 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..errors import ConfigError
-from ..mirror.engine import Health, Mirror
-from ..mirror.mirror_pass import mirror_pass
-from ..mirror.reconcile import reconcile
-from ..mirror.service import MirrorService
-from ..mirror.sources import Target
-from ..mirror.writer import GoogleWriter
 from ..progress import Progress
 from ..runtime import instance_name, local_caldav_url, open_store
 from ..store import EventStore
 from ..store.lease import Leases
 from .core import load_settings
 
-Job = Callable[[Mirror], None]
-"""Work a command does on the mirror's worker between reading the sources and the push."""
+if TYPE_CHECKING:
+    # At run time each function imports the mirror (aiohttp, Google's client) when it runs:
+    # every other command (``import`` above all) would otherwise load it at every start.
+    from ..mirror.engine import Health, Mirror
+    from ..mirror.sources import Target
+
+    Job = Callable[[Mirror], None]
+    """Work a command does on the mirror's worker between reading the sources and the push."""
 
 
 def _reachable(url: str) -> bool:
@@ -122,6 +120,12 @@ def _converge(
     """One pass to convergence (``mirror_pass`` with a deadline of ``--timeout``), ``job`` run
     on the mirror's worker before the push, holding the Google writer's lease; the sending
     shows its progress under ``label``; exit 0 when Google equals the sources."""
+    import aiohttp
+
+    from ..mirror.engine import Mirror
+    from ..mirror.mirror_pass import mirror_pass
+    from ..mirror.writer import GoogleWriter
+
     settings = _settings(args)
     store = open_store(settings)
     try:
@@ -178,6 +182,8 @@ def _converge(
 
 def _daemon(args: argparse.Namespace) -> int:
     """Mirror until interrupted: the daemon ``serve`` runs, without the web server."""
+    from ..mirror.service import MirrorService
+
     settings = _settings(args)
     store = open_store(settings)
     try:
@@ -216,10 +222,14 @@ def cmd_repush(args: argparse.Namespace) -> int:
 
 
 def _repair(mirror: Mirror) -> None:
+    from ..mirror.reconcile import reconcile
+
     reconcile(mirror)
 
 
 def _reconcile(mirror: Mirror) -> None:
+    from ..mirror.reconcile import reconcile
+
     with Progress("reconcile: listing Google", unit="calendars") as listing:
 
         def step(done: int, total: int) -> None:

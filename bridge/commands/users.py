@@ -18,8 +18,6 @@ import getpass
 import sys
 from typing import Any
 
-from ..caldav import htpasswd
-from ..caldav.radicale_config import htpasswd_path
 from ..config import Settings, to_login
 from ..errors import ConfigError
 from ..runtime import open_store
@@ -43,6 +41,11 @@ def _read_password(login: str) -> str:
 
 
 def _set(settings: Settings, login: str, args: argparse.Namespace) -> None:
+    # The CalDAV package is imported where it is used: it loads Radicale, which every other
+    # command (``import`` above all) would otherwise pay for at each start.
+    from ..caldav import htpasswd
+    from ..caldav.radicale_config import htpasswd_path
+
     password = htpasswd.new_password() if args.generate else _read_password(login)
     try:
         htpasswd.set_password(htpasswd_path(settings), login, password)
@@ -54,6 +57,9 @@ def _set(settings: Settings, login: str, args: argparse.Namespace) -> None:
 
 def roles(settings: Settings) -> dict[str, list[str]]:
     """Login -> what it is, from the store, the INI and the htpasswd file."""
+    from ..caldav import htpasswd
+    from ..caldav.radicale_config import htpasswd_path
+
     out: dict[str, list[str]] = {}
     store = open_store(settings)
     try:
@@ -76,6 +82,9 @@ def roles(settings: Settings) -> dict[str, list[str]]:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from ..caldav import htpasswd
+    from ..caldav.radicale_config import htpasswd_path
+
     settings = load_settings(args)
     with_login = set(htpasswd.logins(htpasswd_path(settings)))
     table = [
@@ -90,6 +99,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _change(args: argparse.Namespace, *, new: bool) -> int:
+    from ..caldav import htpasswd
+    from ..caldav.radicale_config import htpasswd_path
+
     settings = load_settings(args)
     login = _login(args.login)
     if htpasswd.has_login(htpasswd_path(settings), login) == new:
@@ -113,6 +125,9 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
+    from ..caldav import htpasswd
+    from ..caldav.radicale_config import htpasswd_path
+
     settings = load_settings(args)
     login = _login(args.login)
     if not htpasswd.remove_login(htpasswd_path(settings), login):

@@ -6,20 +6,23 @@ against the safety valve before anything is written."""
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import SafetyValveError
 from ..ical import render_vevent
-from ..records import ApplyOutcome, ApplyResult, EventRecord, to_json_dict
+from ..records import ApplyOutcome, ApplyResult, EventRecord, stored_json
 from ..recurrence import RecurrenceError, end_of, last_start
 from ..timeutil import FOREVER, LONG_SPAN_S, instant, zone
 from .db import Connection
 
 _CHUNK = 500
-_PROGRESS_EVERY = 200
+#: Records written per round: a round is one change-log insert of many rows and one
+#: executemany per table, not three statements a record (5 parameters a row: 500 per insert,
+#: within every SQLite build's limit).
+_ROUND = 100
 
 
 def span(record: EventRecord) -> tuple[int, int, bool]:
@@ -65,16 +68,20 @@ def apply_batch(
     outcomes: list[ApplyOutcome] = []
     seq = 0
     names: dict[str, str | None] = {}
-    for record in records:
-        outcome, s = write(conn, record, existing.get(record.id), now)
-        outcomes.append(outcome)
-        if progress is not None and len(outcomes) % _PROGRESS_EVERY == 0:
+    for first in range(0, len(records), _ROUND):
+        changes: list[_Change] = []
+        for record in records[first : first + _ROUND]:
+            outcome, change = plan(conn, record, existing.get(record.id), now)
+            outcomes.append(outcome)
+            if change is not None:
+                changes.append(change)
+            for login in record.calendars:
+                names.setdefault(login, None)
+            if record.user_name:
+                names[record.user] = record.user_name
+        seq = max(seq, write(conn, changes, now))
+        if progress is not None:
             progress(len(outcomes))
-        seq = max(seq, s)
-        for login in record.calendars:
-            names.setdefault(login, None)
-        if record.user_name:
-            names[record.user] = record.user_name
     for event_id in deletes:
         outcome, s = delete(conn, event_id, existing.get(event_id), now)
         outcomes.append(outcome)
@@ -133,17 +140,31 @@ def log(conn: Connection, event_id: str, op: str, revision: int, cals: str, now:
     )
 
 
-def write(
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """A record that creates or updates its event: what ``write`` stores."""
+
+    record: EventRecord
+    old: tuple[Any, ...] | None
+    revision: int
+    created: float
+    data: str
+    digest: str
+
+
+def plan(
     conn: Connection, record: EventRecord, old: tuple[Any, ...] | None, now: float
-) -> tuple[ApplyOutcome, int]:
-    digest = record.content_hash()
+) -> tuple[ApplyOutcome, _Change | None]:
+    """What ``record`` does to its stored event (``old``): nothing (stale, unchanged) or a
+    change for ``write``."""
+    data, digest = stored_json(record)
     live = old is not None and not old[3]
     if live and old is not None:
         stored_modified = old[4]
         if record.modified and stored_modified and record.modified.timestamp() < stored_modified:
             return ApplyOutcome(
                 record.id, "stale", int(old[2]), "modified is older than the stored record"
-            ), 0
+            ), None
         if old[1] == digest:
             if record.modified and (
                 not stored_modified or record.modified.timestamp() > stored_modified
@@ -152,22 +173,69 @@ def write(
                     "UPDATE events SET modified = ? WHERE id = ?",
                     (record.modified.timestamp(), record.id),
                 )
-            return ApplyOutcome(record.id, "unchanged", int(old[2])), 0
+            return ApplyOutcome(record.id, "unchanged", int(old[2])), None
     revision = int(old[2]) + 1 if old is not None else 1
     created = float(old[6]) if live and old is not None else now
-    calendars = record.calendars
-    cals = ",".join(calendars)
-    seq = log(conn, record.id, "update" if live else "create", revision, cals, now)
-    ics = render_vevent(
-        record,
-        revision,
-        datetime.fromtimestamp(created, UTC),
-        datetime.fromtimestamp(now, UTC),
+    change = _Change(record, old if live else None, revision, created, data, digest)
+    return ApplyOutcome(record.id, "updated" if live else "created", revision), change
+
+
+def write(conn: Connection, changes: Sequence[_Change], now: float) -> int:
+    """Store one round of changes: change-log entries, events (rendered), calendar entries.
+    Returns the highest change-log sequence given (0 for none)."""
+    if not changes:
+        return 0
+    marks = ",".join(["(?,?,?,?,?)"] * len(changes))
+    params: list[Any] = []
+    for c in changes:
+        op = "update" if c.old is not None else "create"
+        params += (c.record.id, op, c.revision, ",".join(c.record.calendars), now)
+    # RETURNING does not promise the rows' order: each sequence is matched by its event id
+    # (ids are unique in one apply).
+    seqs: dict[str, int] = dict(
+        conn.execute(
+            "INSERT INTO change_log (event_id, op, revision, calendars, at) "
+            f"VALUES {marks} RETURNING event_id, seq",
+            params,
+        )
     )
-    etag = hashlib.sha256(ics.encode()).hexdigest()[:32]
-    data = json.dumps(to_json_dict(record), separators=(",", ":"))
-    modified = record.modified.timestamp() if record.modified else None
-    conn.execute(
+    updated = datetime.fromtimestamp(now, UTC)
+    events: list[tuple[Any, ...]] = []
+    entries: list[tuple[Any, ...]] = []
+    for c in changes:
+        record = c.record
+        seq = seqs[record.id]
+        calendars = record.calendars
+        created = updated if c.created == now else datetime.fromtimestamp(c.created, UTC)
+        ics = render_vevent(record, c.revision, created, updated)
+        etag = hashlib.sha256(ics.encode()).hexdigest()[:32]
+        modified = record.modified.timestamp() if record.modified else None
+        events.append(
+            (
+                record.id,
+                record.user,
+                ",".join(calendars),
+                record.timezone,
+                c.data,
+                ics,
+                c.digest,
+                etag,
+                c.revision,
+                modified,
+                c.created,
+                now,
+                seq,
+            )
+        )
+        start, end, long = span(record)
+        entries.extend((cal, record.id, seq, 0, start, end, int(long)) for cal in calendars)
+        if c.old is not None:
+            entries.extend(
+                (cal, record.id, seq, 1, start, end, int(long))
+                for cal in c.old[5].split(",")
+                if cal and cal not in calendars
+            )
+    conn.executemany(
         "INSERT INTO events (id, owner, calendars, tzid, data, ics, hash, etag, revision, "
         "deleted, modified, created, updated, seq) VALUES (?,?,?,?,?,?,?,?,?,0,?,?,?,?) "
         "ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, "
@@ -175,40 +243,16 @@ def write(
         "ics = excluded.ics, hash = excluded.hash, etag = excluded.etag, "
         "revision = excluded.revision, deleted = 0, modified = excluded.modified, "
         "created = excluded.created, updated = excluded.updated, seq = excluded.seq",
-        (
-            record.id,
-            record.user,
-            cals,
-            record.timezone,
-            data,
-            ics,
-            digest,
-            etag,
-            revision,
-            modified,
-            created,
-            now,
-            seq,
-        ),
+        events,
     )
-    start, end, long = span(record)
-    rows: list[tuple[Any, ...]] = [
-        (cal, record.id, seq, 0, start, end, int(long)) for cal in calendars
-    ]
-    if live and old is not None:
-        rows.extend(
-            (cal, record.id, seq, 1, start, end, int(long))
-            for cal in old[5].split(",")
-            if cal and cal not in calendars
-        )
     conn.executemany(
         "INSERT INTO entries (calendar, event_id, seq, deleted, range_start, range_end, long) "
         "VALUES (?,?,?,?,?,?,?) ON CONFLICT (calendar, event_id) DO UPDATE SET "
         "seq = excluded.seq, deleted = excluded.deleted, range_start = excluded.range_start, "
         "range_end = excluded.range_end, long = excluded.long",
-        rows,
+        entries,
     )
-    return ApplyOutcome(record.id, "updated" if live else "created", revision), seq
+    return max(seqs.values())
 
 
 def delete(

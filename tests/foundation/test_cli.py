@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -97,3 +100,31 @@ def test_replace_deletes_missing_with_safety_valve(tmp_path: Path) -> None:
     assert result.returncode == 0 and "2 deleted" in result.stdout
     result = run_cli("-c", str(cfg), "import", "--replace", "--force", str(half))
     assert result.returncode == 0 and stored_ids(cfg) == {f"w{i}" for i in range(4)}
+
+
+def test_import_loads_no_other_commands_dependencies(tmp_path: Path) -> None:
+    """``import`` (100,000 records at 5,000 a second: bench/ingest_bench.py) starts without the
+    web, mirror, OAuth and CalDAV stacks the other commands need: loading them cost a second
+    before the first record was read."""
+    cfg = write_config(tmp_path)
+    path = tmp_path / "a.json"
+    path.write_text(
+        json.dumps([{"id": "j1", "user": "chris", "title": "A", "start": "2026-12-01"}])
+    )
+    heavy = ("aiohttp", "googleapiclient", "google", "radicale", "bridge.web", "bridge.mirror")
+    code = (
+        "import sys\nfrom bridge.cli import main\n"
+        f"code = main(['-c', {str(cfg)!r}, 'import', {str(path)!r}])\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))\n"
+        "sys.exit(code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "a.json: 1 records: 1 created" in result.stdout
+    assert result.stdout.splitlines()[-1] == "[]"

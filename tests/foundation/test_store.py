@@ -81,6 +81,44 @@ def test_incremental_changes_cost_only_the_changes(store: SQLEventStore) -> None
         store.changes_since("chris", delta.seq + 10)
 
 
+def test_large_batch_gives_each_change_its_sequence_and_entries(store: SQLEventStore) -> None:
+    """A batch is written in rounds of many rows (``writes._ROUND``); across rounds each
+    change keeps its outcome, its own sequence and its calendars' entries."""
+    n = 250
+    store.apply([record(str(i), attendees=["dana"]) for i in range(n)])
+    chris, dana = store.calendar_state("chris"), store.calendar_state("dana")
+    assert chris is not None and dana is not None
+
+    def changed(i: int) -> bool:
+        return i % 2 == 0 or i % 3 == 0
+
+    batch = [
+        record(
+            str(i),
+            title="moved" if i % 3 == 0 else f"Job {i}",
+            attendees=[] if i % 2 == 0 else ["dana"],
+        )
+        for i in range(n)
+    ]
+    result = store.apply([*batch, record("new")])
+    assert [(o.id, o.result, o.revision) for o in result.outcomes] == [
+        *(
+            (str(i), "updated" if changed(i) else "unchanged", 2 if changed(i) else 1)
+            for i in range(n)
+        ),
+        ("new", "created", 1),
+    ]
+    delta = store.changes_since("chris", chris.seq).changes
+    assert sorted(c.event_id for c in delta) == sorted(
+        [*(str(i) for i in range(n) if changed(i)), "new"]
+    )
+    assert len({c.seq for c in delta}) == len(delta) and max(c.seq for c in delta) == result.seq
+    gone = {(c.event_id, c.deleted) for c in store.changes_since("dana", dana.seq).changes}
+    assert gone == {(str(i), i % 2 == 0) for i in range(n) if changed(i)}
+    moved = store.get("3")
+    assert moved is not None and "SUMMARY:moved" in moved.ics and "SEQUENCE:1" in moved.ics
+
+
 def test_range_queries_use_overlap_and_recurrence(store: SQLEventStore) -> None:
     store.apply(
         [
