@@ -106,6 +106,9 @@ class Front:
         self._store = store
         self._gate = Gate(configuration)
         self._grants = layout.grants(settings)
+        # Calendars seen to exist: the store never removes a user, so a calendar once found
+        # stays, and a week's REPORT costs no extra database round trip to learn it again.
+        self._calendars: set[str] = set()
         self._script_name = str(configuration.get("server", "script_name") or "")
         self._extra_headers = [
             (key, str(configuration.get("headers", key)))
@@ -360,7 +363,7 @@ class Front:
         # outside; a long answer holds the lock only until its first chunks, then streams.
         with self._answering:
             try:
-                visible = self._owner(where) is not None
+                visible = self._visible(where)
                 pieces = (
                     reports.answer(self._store, where, query, prefix, expanded, limit)
                     if visible
@@ -389,6 +392,17 @@ class Front:
         if where.is_grant and where.calendar not in self._grants.get(where.home, ()):
             return None
         return self._store.user(where.calendar)
+
+    def _visible(self, where: layout.CalendarPath) -> bool:
+        """``_owner(where) is not None``, remembered once true."""
+        if where.is_grant and where.calendar not in self._grants.get(where.home, ()):
+            return False
+        if where.calendar in self._calendars:
+            return True
+        if self._owner(where) is None:
+            return False
+        self._calendars.add(where.calendar)
+        return True
 
     # ------------------------------------------------------------ writes
 
