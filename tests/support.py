@@ -207,14 +207,17 @@ def run_in_pty(
     return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
 
 
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    """Poll ``check`` until it returns something true (bounded by ``timeout``)."""
+def wait_for(
+    check: Callable[[], Any], what: str, timeout: float = 30.0, interval: float = 0.2
+) -> Any:
+    """Poll ``check`` every ``interval`` seconds until it returns something true (bounded by
+    ``timeout``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
-        time.sleep(0.2)
+        time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what}")
 
 

@@ -28,19 +28,15 @@ from tests.filemaker.support import (
     write_ini,
 )
 from tests.support import CLI, ROOT, http, run_cli
+from tests.support import wait_for as shared_wait_for
 
 POLL_SECONDS = 1.0
 TECH_PW = "chris-caldav-pw"
 
 
 def wait_for(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    """Polled often: these tests time how soon a change shows."""
+    return shared_wait_for(check, what, timeout, interval=0.05)
 
 
 def caldav_summary(base: str, user: str, event_id: str) -> str | None:
