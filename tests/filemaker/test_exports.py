@@ -142,3 +142,40 @@ def test_bad_rows_and_missing_columns_change_nothing(tmp_path: Path) -> None:
     assert result.returncode == 2 and "[filemaker:nope]" in result.stderr
     result = run_cli("-c", str(cfg), "import", str(tmp_path / "x.tab"))
     assert result.returncode == 2 and "cannot read" in result.stderr
+
+
+def test_hostile_export_bytes_give_problems_never_a_crash(tmp_path: Path) -> None:
+    """Any bytes in a FileMaker export (control characters, quotes, stray CR, VT and GS, cp1252
+    or broken UTF-8, one huge line) end in records or a ValidationError naming the problems:
+    never another exception, so `import` exits 2 with a message, not a traceback."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from bridge.errors import ValidationError
+    from bridge.validate import validate_batch
+
+    fm = config.parse("[bridge]\ntimezone = America/Chicago\n" + SOURCE).filemaker["wo"]
+    fields = list(fm.filemaker_fields())
+    header = ",".join(f'"{f}"' for f in fields).encode() + b"\r"
+    # cells that are sometimes valid (a login, a US date, a time) among hostile bytes
+    piece = st.sampled_from(
+        [b"chris", b"12/01/2026", b"09:30:00", b"7", b",", b'"', b"\r", b"\n", b"\x0b", b"\x1d"]
+        + [b"\x00", b"\xe9", b"\xff", b"/", b":", b"13/45/2026", b"25:61:00", b"x" * 300]
+    )
+    body = st.lists(piece, max_size=200).map(b"".join)
+
+    @settings(
+        max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(body=body, merge=st.booleans())
+    def check(body: bytes, merge: bool) -> None:
+        path = tmp_path / ("fuzz.mer" if merge else "fuzz.csv")
+        path.write_bytes((header if merge else b"") + body)
+        columns = None if merge else fields
+        try:
+            raws = read_export(path, columns=columns, source=fm, map_name="wo")
+            validate_batch(raws, "America/Chicago")
+        except ValidationError as exc:
+            assert exc.problems, "a refusal names its problems"
+
+    check()
