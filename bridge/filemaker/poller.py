@@ -41,6 +41,11 @@ KEYS_PER_FIND = 50
 """Keys asked for in one ``_find`` (one OR-ed query object each)."""
 MAX_CATCH_UP = 1000
 """Records FileMaker has and the store lacks read per reconcile (the rest at the next one)."""
+REREAD = 50
+"""Records of the current second asked for again with each next page: within one second
+pages go by offset, and a record of that second edited or deleted between two pages shifts
+the rest up; reading a few again (and skipping those already read) keeps any from being
+missed while fewer than this many move per page."""
 
 Reader = Callable[[Mapping[str, Any]], tuple[EventRecord | None, list[Problem]]]
 """One Data API record (``fieldData``, ``portalData``...) -> the validated record, or None and
@@ -221,6 +226,23 @@ class SourcePoller:
             self._position = await asyncio.to_thread(load_position, self.store, self.spec.name)
         return self._position
 
+    async def _newest_stamp(self) -> tuple[datetime, str] | None:
+        """The newest modification stamp FileMaker has now (one ``_find``, sorted descending,
+        one record), as (time, FileMaker's text); None for an empty layout."""
+        spec = self.spec
+        page = await self.api.find(
+            spec.layout,
+            [{spec.modified_field: "*"}],
+            sort=[{"fieldName": spec.modified_field, "sortOrder": "descend"}],
+            limit=1,
+        )
+        for record in page.records:
+            text = str((record.get("fieldData") or {}).get(spec.modified_field, "") or "")
+            stamp = parse_timestamp(text) if text else None
+            if stamp is not None:
+                return stamp, text
+        return None
+
     async def poll(
         self, *, full: bool = False, progress: Callable[[int, int], None] | None = None
     ) -> PassResult:
@@ -246,6 +268,12 @@ class SourcePoller:
         # the next poll; a record skipped because a deletion shifted the ranges, by the
         # reconcile's catch-up.
         whole = floor is None
+        # A whole read goes in creation order, so a record edited after it was read can carry an
+        # older stamp than one read later. The newest stamp FileMaker had when the read began
+        # becomes the position instead, so the next poll reads every edit made meanwhile.
+        began_at = await self._newest_stamp() if whole else None
+        back = min(REREAD, spec.page_size // 2)
+        read_at_floor: dict[str, str] = {}  # key -> modId of the records of ``floor`` read
 
         def fetch() -> asyncio.Task[Page]:
             if whole:
@@ -266,7 +294,7 @@ class SourcePoller:
                         {"fieldName": spec.modified_field, "sortOrder": "ascend"},
                         {"fieldName": spec.id_field, "sortOrder": "ascend"},
                     ],
-                    offset=1 + seen_at_floor,
+                    offset=1 + max(0, seen_at_floor - back),
                     limit=spec.page_size,
                     portals=list(spec.portals),
                 )
@@ -278,13 +306,17 @@ class SourcePoller:
                 assert pending is not None
                 page = await pending
                 pending = None
-                asked_from = seen_at_floor  # the offset this page was asked for (minus one)
+                asked_from = seen_at_floor if whole else max(0, seen_at_floor - back)
                 fresh = []
                 stamps: list[datetime | None] = []
+                taken: list[Mapping[str, Any]] = []  # the page less what this pass read already
                 for record in page.records:
                     key = _key(record, spec.id_field)
                     text = str((record.get("fieldData") or {}).get(spec.modified_field, "") or "")
                     stamp = parse_timestamp(text) if text else None
+                    if key and read_at_floor.get(key) == _mod_id(record):
+                        continue  # read again on purpose (``REREAD``): already taken
+                    taken.append(record)
                     stamps.append(stamp)
                     if not key or boundary.get(key) != _mod_id(record):
                         fresh.append(record)
@@ -299,18 +331,26 @@ class SourcePoller:
                     # Key-set paging: go on from the last timestamp of this page, skipping the
                     # records this pass has already read at exactly that second. The next page
                     # is asked for before this one is written, so latency and writing overlap.
-                    last = stamps[-1]
-                    if whole or last is None or last == floor:
-                        seen_at_floor += len(page.records)
+                    last = stamps[-1] if stamps else floor
+                    if not taken:
+                        seen_at_floor += len(page.records)  # nothing new: never ask again
+                    elif whole or last is None or last == floor:
+                        seen_at_floor += len(taken)
                     else:
                         floor = last
                         seen_at_floor = sum(1 for st in stamps if st == last)
+                        read_at_floor.clear()
+                    if not whole:
+                        for record, stamp in zip(taken, stamps, strict=True):
+                            key = _key(record, spec.id_field)
+                            if key and stamp == floor:
+                                read_at_floor[key] = _mod_id(record)
                     pending = fetch()
                 read += len(fresh)
                 w, s = await self._write(fresh)
                 written += w
                 skipped += s
-                seen += len(page.records)
+                seen += len(taken)
                 if progress is not None:
                     progress(seen, seen + max(0, page.found - asked_from - len(page.records)))
                 if pending is None:
@@ -320,6 +360,8 @@ class SourcePoller:
                 pending.cancel()
                 with contextlib.suppress(asyncio.CancelledError, FileMakerError):
                     await pending
+        if began_at is not None and (newest is None or began_at[0] < newest):
+            newest, newest_text, tail = began_at[0], began_at[1], {}
         if len(tail) > MAX_BOUNDARY:
             tail = dict(sorted(tail.items(), key=lambda kv: kv[1][1])[-MAX_BOUNDARY:])
         self._position = Position(newest_text, {k: v[0] for k, v in tail.items()})
