@@ -205,13 +205,15 @@ class CalDAVSettings:
     max_pending: int = opt(
         256,
         "Connections being read at once (and refusals waiting out their brute-force delay); "
-        "above it the longest-waiting one is closed.",
+        "above it the longest-waiting one is closed. Complete requests waiting for a worker "
+        "have the same bound: above it a new one gets 503.",
         to_int(8, 65536),
     )
     max_pending_bytes: int = opt(
         64 * 1024 * 1024,
         "Bytes of request bodies buffered at once for connections still being read; above it "
-        "the longest-waiting connection is closed.",
+        "the longest-waiting connection is closed. Complete requests waiting for a worker have "
+        "the same bound: above it a new one gets 503.",
         to_int(1024 * 1024, 1024**3),
     )
     max_head_bytes: int = opt(

@@ -55,7 +55,7 @@ def _looks_like_lines(text: str) -> bool:
         return False
     try:
         json.loads(first.strip())
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # JSONDecodeError, or an integer too long to convert
         return False
     return True
 
@@ -91,13 +91,13 @@ def _json_array(text: str, max_depth: int) -> Iterator[tuple[int | None, object]
             raise JSONInputError(
                 'a JSON file must hold an array of records or {"events": [...]}', 1
             )
-        # Records carry their own line numbers only in the plain array form.
-        start = text.index("[", text.index('"events"'))
+        # The wrapper's own array (the text may say "events" elsewhere first), read again
+        # from the text for its records' line numbers; the rest was checked by ``loads``.
+        start, wrapped = _events_start(text, pos), True
     elif text.startswith("[", pos):
-        start = pos
+        start, wrapped = pos, False
     else:
         raise JSONInputError('a JSON file must hold an array of records or {"events": [...]}', 1)
-    wrapped = start != pos
     pos = _skip(text, start + 1)
     if text.startswith("]", pos):
         _end(text, pos + 1, lines, wrapped)
@@ -127,8 +127,26 @@ def _json_array(text: str, max_depth: int) -> Iterator[tuple[int | None, object]
         raise JSONInputError("not valid JSON: expected ',' or ']'", lines.at(pos))
 
 
+def _events_start(text: str, pos: int) -> int:
+    """Where the value of the top-level object's last ``"events"`` key starts (the one
+    ``json.loads`` keeps), for text already parsed whole; each other value is skipped by
+    decoding it."""
+    found = -1
+    pos = _skip(text, pos + 1)
+    while not text.startswith("}", pos):
+        key, pos = DECODER.raw_decode(text, pos)
+        pos = _skip(text, _skip(text, pos) + 1)  # past the colon
+        if key == "events":
+            found = pos
+        _, pos = DECODER.raw_decode(text, pos)
+        pos = _skip(text, pos)
+        if text.startswith(",", pos):
+            pos = _skip(text, pos + 1)
+    return found
+
+
 def _end(text: str, pos: int, lines: _Lines, wrapped: bool) -> None:
-    """After the array: nothing (the wrapper object was parsed whole already)."""
+    """After the array: nothing but white space (a wrapper's rest was parsed whole already)."""
     if wrapped:
         return
     pos = _skip(text, pos)

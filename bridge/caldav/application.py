@@ -29,13 +29,13 @@ Radicale's own auth and rights decide every request; this layer adds what Radica
 
 from __future__ import annotations
 
-import gzip
 import io
 import logging
 import random
 import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -76,6 +76,13 @@ _PROBE = (
     b'<propfind xmlns="DAV:"><prop><getetag/><getlastmodified/></prop></propfind>'
 )
 _DROP = ("wsgi.input", "CONTENT_LENGTH", "CONTENT_TYPE", "HTTP_ACCEPT_ENCODING")
+
+
+def _gunzipped(kept: bytes, piece: int = 64 * 1024) -> Iterator[bytes]:
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing
+    for at in range(0, len(kept), piece):
+        yield inflate.decompress(kept[at : at + piece])
+    yield inflate.flush()
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +296,9 @@ class Front:
             kept = self._bodies.get(where.calendar, etag) if method == "GET" else None
             if kept is not None:
                 snapshot.close()
-                return self._kept_calendar(environ, meta["D:displayname"], headers, kept)
+                return self._kept_calendar(
+                    meta["D:displayname"], headers, kept, accepts_gzip(environ)
+                )
             keep = Keep(
                 self._bodies.largest,
                 lambda body: self._bodies.put(where.calendar, etag, body),
@@ -298,18 +307,16 @@ class Front:
             return self._calendar(environ, where, name, headers, snapshot, method, keep)
 
     def _kept_calendar(
-        self, environ: Environ, name: str, headers: list[tuple[str, str]], kept: bytes
+        self, name: str, headers: list[tuple[str, str]], kept: bytes, gzip_ok: bool
     ) -> Callable[[StartResponse], Iterable[bytes]]:
-        """A repeat GET of an unchanged calendar, from its gzipped body kept by ETag."""
-        body = kept if accepts_gzip(environ) else gzip.decompress(kept)
-        headers = [
-            *headers,
-            *calendar_headers(name),
-            *self._extra_headers,
-            *([("Content-Encoding", "gzip")] if body is kept else []),
-            ("Content-Length", str(len(body))),
-        ]
-        return lambda start: send(start, "200 OK", headers, [body])
+        """A repeat GET of an unchanged calendar, from its gzipped body kept by ETag: as it is
+        for a gzip client, else decompressed piece by piece while it is sent (after the answer
+        lock is released, never whole in memory)."""
+        headers = [*headers, *calendar_headers(name), *self._extra_headers]
+        if not gzip_ok:
+            return lambda start: send(start, "200 OK", headers, _gunzipped(kept))
+        headers += [("Content-Encoding", "gzip"), ("Content-Length", str(len(kept)))]
+        return lambda start: send(start, "200 OK", headers, [kept])
 
     def _calendar(
         self,

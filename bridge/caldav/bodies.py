@@ -49,7 +49,7 @@ def content_length(environ: dict[str, object]) -> int:
     if str(environ.get("HTTP_TRANSFER_ENCODING", "")).strip():
         raise Refusal("411 Length Required", "send the body with a Content-Length")
     text = str(environ.get("CONTENT_LENGTH") or "0").strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "²".isdigit() is true, int("²") fails
         raise Refusal("400 Bad Request", f"Content-Length {text[:40]!r} is not a whole number")
     return int(text)
 

@@ -10,10 +10,12 @@ have not logged in lately (a bcrypt check each) go to a smaller pool of their ow
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import socket
 import threading
+import time
 import wsgiref.simple_server
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -121,6 +123,13 @@ class PooledWSGIServer(wsgiref.simple_server.WSGIServer):
         )
         self._requests: dict[socket.socket, bytes] = {}
         self._delayed: set[socket.socket] = set()
+        # Complete requests waiting for a worker are bounded like those still being read
+        # (``max_pending``, ``max_pending_bytes``): past either, a new one gets 503 at once
+        # rather than a place in an unbounded queue with its body and socket held.
+        self._settings = settings
+        self._queued: dict[socket.socket, tuple[int, float]] = {}
+        self._queued_bytes = 0
+        self._queue_lock = threading.Lock()
         self._intake = Intake(settings, self._hand_off)
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -133,6 +142,19 @@ class PooledWSGIServer(wsgiref.simple_server.WSGIServer):
         data: bytes,
         credentials: bytes | None,
     ) -> None:
+        with self._queue_lock:
+            full = (
+                len(self._queued) >= self._settings.max_pending
+                or self._queued_bytes + len(data) > self._settings.max_pending_bytes
+            )
+            if not full:
+                self._queued[request] = (len(data), time.monotonic())
+                self._queued_bytes += len(data)
+        if full:
+            logger.warning("CalDAV: %s refused with 503, too many requests waiting", client_address)
+            _send_busy(request)
+            self.shutdown_request(request)
+            return
         self._requests[request] = data
         app = self.get_app()
         known = isinstance(app, Front) and credentials is not None and app.knows(credentials)
@@ -147,7 +169,15 @@ class PooledWSGIServer(wsgiref.simple_server.WSGIServer):
         self._intake.send_later(request, answer, delay)
 
     def _work(self, request: Any, client_address: Any) -> None:
+        with self._queue_lock:
+            size, since = self._queued.pop(request, (0, time.monotonic()))
+            self._queued_bytes -= size
         try:
+            if time.monotonic() - since > self._settings.request_timeout:
+                # Waited past the request deadline (its client has likely gone): no bcrypt
+                # check or answer is spent on it.
+                _send_busy(request)
+                return
             self.finish_request(request, client_address)
         except Exception:
             self.handle_error(request, client_address)
@@ -166,6 +196,16 @@ class PooledWSGIServer(wsgiref.simple_server.WSGIServer):
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._login_pool.shutdown(wait=True, cancel_futures=True)
         self._intake.stop()
+
+
+def _send_busy(request: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        request.setblocking(True)
+        request.settimeout(1.0)
+        request.sendall(
+            b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Length: 0\r\n"
+            b"Connection: close\r\n\r\n"
+        )
 
 
 @dataclass

@@ -331,3 +331,55 @@ def test_expansion_is_capped_and_the_series_listed(hostile: Server) -> None:
         assert b"/chris/ipoint/forever.ics" in answer.body
     finally:
         hostile.apply(deletes=("forever",))
+
+
+# ------------------------------------------------------------------ found in review
+
+
+def test_a_unicode_digit_content_length_gets_400(hostile: Server) -> None:
+    """Reproduces: ``Content-Length: ²`` (a digit to ``str.isdigit``, not to ``int``) answered
+    500 with a traceback in the log, to anyone, without a login."""
+    answer = raw(
+        hostile, b"PROPFIND /chris/ipoint/ HTTP/1.1\r\nHost: x\r\nContent-Length: \xb2\r\n\r\n"
+    )
+    assert answer.startswith(b"HTTP/1.0 400") or answer.startswith(b"HTTP/1.1 400"), answer[:80]
+
+
+@pytest.fixture
+def one_slow_login(hostile: Server) -> Iterator[Server]:
+    caldav = replace(hostile.settings.caldav, workers=2, login_workers=1, max_pending=8)
+    settings = replace(hostile.settings, caldav=caldav)
+    handle = start_caldav(
+        settings, store=hostile.store, port=0, radicale_overrides={"auth": {"delay": "0.001"}}
+    )
+    try:
+        yield Server(handle, settings, hostile.store, hostile.folder)
+    finally:
+        handle.stop()
+
+
+def test_complete_requests_waiting_for_a_login_worker_are_bounded(one_slow_login: Server) -> None:
+    """Reproduces: a complete request left the intake's bounds when it was queued for a
+    worker, so 60 guesses with 1 MB bodies queued 56 MB (and 56 sockets) behind one bcrypt
+    thread. Now the queue has the intake's bounds: past ``max_pending`` a request gets 503."""
+    server = one_slow_login
+    set_password(server.settings.data_path(server.settings.caldav.htpasswd), "pat", "pw", rounds=12)
+    body = b"<x/>" * 1000
+    answers: list[bytes] = []
+
+    def guess(i: int) -> None:
+        data = head("PROPFIND", "/pat/", len(body), login=None, extra="")
+        data = data.replace(
+            b"\r\n\r\n",
+            b"\r\nAuthorization: " + auth("pat", f"g{i}")["Authorization"].encode() + b"\r\n\r\n",
+            1,
+        )
+        answers.append(raw(server, data + body, timeout=60)[:12])
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    busy = sum(1 for a in answers if a.startswith(b"HTTP/1.0 503"))
+    assert len(answers) == 20 and busy >= 20 - 8 - 2, answers

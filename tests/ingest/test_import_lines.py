@@ -50,3 +50,25 @@ def test_errors_name_their_line(tmp_path: Path, text: str, line: int, words: str
         read_records(path)
     (problem,) = caught.value.problems
     assert problem.line == line and words in problem.reason, problem
+
+
+def test_the_events_wrapper_imports_its_own_array(tmp_path: Path) -> None:
+    """Reproduces: the records of ``{"events": [...]}`` were decoded again from the text after
+    the first ``"events"`` it held, so an ``"events"`` key nested earlier (or in a string) was
+    imported instead of the real array."""
+    path = tmp_path / "wrapped.json"
+    path.write_text(
+        '{"meta": {"events": [{"id": "bogus"}]}, "source": "events", '
+        '"events": [{"id": "real1"}, {"id": "real2"}]}',
+        encoding="utf-8",
+    )
+    assert [item for _, item in read_records(path)] == [{"id": "real1"}, {"id": "real2"}]
+
+
+def test_a_huge_integer_on_the_first_line_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    """Reproduces: a first line holding an integer past Python's conversion limit raised
+    ValueError out of the JSON-lines sniffing, a traceback instead of exit 2."""
+    path = tmp_path / "big.jsonl"
+    path.write_text('{"a": ' + "1" * 5000 + '}\n{"id": "x"}\n', encoding="utf-8")
+    with pytest.raises(ValidationError):
+        read_records(path)
