@@ -317,3 +317,44 @@ def test_server_faults_are_named_and_reading_resumes(fm: EmulatorThread, tmp_pat
         assert seen[2] and "does not answer" in seen[2] and "keeps serving" in seen[2]
         assert seen[3] is None  # the fault is gone: reading again
         assert len(_ids(store, "WO-")) == 30
+
+
+def test_an_edit_made_during_the_first_read_is_read_next(
+    fm: EmulatorThread, tmp_path: Path
+) -> None:
+    """Found in review: a whole read goes in creation order, and it kept the newest stamp it
+    read as the position. A record already read and then edited (10:00:05) was older than a
+    later record edited after it (10:00:35) minus the overlap, so no poll ever read the edit.
+    The position is now the newest stamp FileMaker had when the read began."""
+    load_work_orders(fm, 300)
+    ini = write_ini(tmp_path, work_orders_ini(fm.base_url, extra="page_size = 100\n"))
+    with opened(ini) as (settings, store):
+
+        async def scenario(p: SourcePoller) -> None:
+            real = p._write
+            edited: list[bool] = []
+
+            async def write(records: Any) -> Any:
+                if not edited:
+                    edited.append(True)  # page 1 (WO-1 among it) is read: edit WO-1, then WO-300
+                    with DataSession(fm.base_url) as fmd:
+                        fm.advance(5)
+                        fmd.edit_by_key(
+                            "Bridge Work Orders", "Work Order ID", "1", {"Work Order Name": "Moved"}
+                        )
+                        fm.advance(30)
+                        fmd.edit_by_key(
+                            "Bridge Work Orders",
+                            "Work Order ID",
+                            "300",
+                            {"Work Order Name": "Late"},
+                        )
+                return await real(records)
+
+            p._write = write  # type: ignore[method-assign]
+            await p.poll()
+            assert _record(store, "WO-300").title == "Late"  # read after its edit
+            await p.poll()
+
+        with_poller(settings, store, "workorders", scenario)
+        assert _record(store, "WO-1").title == "Moved"
