@@ -13,8 +13,10 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,6 +33,20 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with serving(tmp_path_factory.mktemp("hostile")) as running:
         running.apply(record("plain"))
         yield running
+
+
+@contextmanager
+def variant(hostile: Server, delay: str, **caldav: Any) -> Iterator[Server]:
+    """A second server on the same store with other ``[caldav]`` settings and Radicale's
+    brute-force ``delay``."""
+    settings = replace(hostile.settings, caldav=replace(hostile.settings.caldav, **caldav))
+    handle = start_caldav(
+        settings, store=hostile.store, port=0, radicale_overrides={"auth": {"delay": delay}}
+    )
+    try:
+        yield Server(handle, settings, hostile.store, hostile.folder)
+    finally:
+        handle.stop()
 
 
 def raw(server: Server, data: bytes, timeout: float = 10, settle: float = 0) -> bytes:
@@ -138,15 +154,8 @@ def test_a_utf16_dtd_is_refused_on_both_paths(hostile: Server, method: str, path
 
 @pytest.fixture
 def two_workers(hostile: Server) -> Iterator[Server]:
-    caldav = replace(hostile.settings.caldav, workers=2, login_workers=1, request_timeout=3.0)
-    settings = replace(hostile.settings, caldav=caldav)
-    handle = start_caldav(
-        settings, store=hostile.store, port=0, radicale_overrides={"auth": {"delay": "2"}}
-    )
-    try:
-        yield Server(handle, settings, hostile.store, hostile.folder)
-    finally:
-        handle.stop()
+    with variant(hostile, "2", workers=2, login_workers=1, request_timeout=3.0) as server:
+        yield server
 
 
 def test_slow_senders_hold_no_worker(two_workers: Server) -> None:
@@ -230,15 +239,8 @@ def test_failed_logins_wait_their_delay_without_holding_a_worker(two_workers: Se
 
 @pytest.fixture
 def no_delay(hostile: Server) -> Iterator[Server]:
-    caldav = replace(hostile.settings.caldav, workers=2, login_workers=1)
-    settings = replace(hostile.settings, caldav=caldav)
-    handle = start_caldav(
-        settings, store=hostile.store, port=0, radicale_overrides={"auth": {"delay": "0.001"}}
-    )
-    try:
-        yield Server(handle, settings, hostile.store, hostile.folder)
-    finally:
-        handle.stop()
+    with variant(hostile, "0.001", workers=2, login_workers=1) as server:
+        yield server
 
 
 def test_password_guessing_does_not_queue_in_front_of_logged_in_users(
@@ -347,15 +349,8 @@ def test_a_unicode_digit_content_length_gets_400(hostile: Server) -> None:
 
 @pytest.fixture
 def one_slow_login(hostile: Server) -> Iterator[Server]:
-    caldav = replace(hostile.settings.caldav, workers=2, login_workers=1, max_pending=8)
-    settings = replace(hostile.settings, caldav=caldav)
-    handle = start_caldav(
-        settings, store=hostile.store, port=0, radicale_overrides={"auth": {"delay": "0.001"}}
-    )
-    try:
-        yield Server(handle, settings, hostile.store, hostile.folder)
-    finally:
-        handle.stop()
+    with variant(hostile, "0.001", workers=2, login_workers=1, max_pending=8) as server:
+        yield server
 
 
 def test_complete_requests_waiting_for_a_login_worker_are_bounded(one_slow_login: Server) -> None:
